@@ -1,0 +1,101 @@
+using static OrleansVectors.Inference.Faiss.NativeFaissMethods;
+
+namespace OrleansVectors.Inference.Faiss;
+
+/// <summary>faiss k-means options; the defaults are faiss's (as python's <c>faiss.Kmeans</c>).</summary>
+public sealed record FaissKMeansOptions
+{
+    /// <summary>Iterations per run (default 25).</summary>
+    public int Iterations { get; init; } = 25;
+
+    /// <summary>Runs from different seeds; the best objective wins (default 1).</summary>
+    public int Redo { get; init; } = 1;
+
+    /// <summary>Random seed for initialisation and subsampling (default 1234).</summary>
+    public int Seed { get; init; } = 1234;
+
+    /// <summary>Normalize centroids after each iteration and assign by inner product (default false).</summary>
+    public bool Spherical { get; init; }
+
+    /// <summary>Below this many points per centroid faiss warns (default 39).</summary>
+    public int MinPointsPerCentroid { get; init; } = 39;
+
+    /// <summary>Above this many points per centroid faiss subsamples the input (default 256).</summary>
+    public int MaxPointsPerCentroid { get; init; } = 256;
+
+    /// <summary>faiss prints progress per iteration to standard output (default false).</summary>
+    public bool Verbose { get; init; }
+
+    /// <summary>Initial centroids (k × dimension, row-major), or null for faiss's random initialisation.</summary>
+    public float[]? InitialCentroids { get; init; }
+}
+
+/// <summary>The outcome of <see cref="FaissClustering.KMeans"/>.</summary>
+/// <param name="Centroids">k × dimension, row-major.</param>
+/// <param name="Objective">The objective (sum of squared distances, or of similarities when spherical) after every iteration of every run, Iterations × Redo values.</param>
+/// <param name="Assignments">Nearest centroid of each input vector.</param>
+public sealed record FaissKMeansResult(float[] Centroids, float[] Objective, long[] Assignments);
+
+/// <summary>Clustering with faiss.</summary>
+public static class FaissClustering
+{
+    /// <summary>Runs faiss k-means over row-major vectors.</summary>
+    /// <param name="vectors">Row-major vectors, a whole number of <paramref name="dimension"/>-wide rows, all finite.</param>
+    /// <param name="dimension">Vector dimension, at least 1.</param>
+    /// <param name="k">Number of clusters, 1 to the number of vectors.</param>
+    /// <param name="options">Options, or null for faiss's defaults.</param>
+    /// <exception cref="ArgumentException">Bad vectors or initial centroids of the wrong size.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">Dimension, k, iterations or redo out of range.</exception>
+    public static unsafe FaissKMeansResult KMeans(ReadOnlySpan<float> vectors, int dimension, int k, FaissKMeansOptions? options = null)
+    {
+        options ??= new FaissKMeansOptions();
+        ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
+        var n = VectorChecks.RowCount(vectors, dimension);
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        if (k > n)
+        {
+            throw new ArgumentOutOfRangeException(nameof(k), k, $"k-means with k={k} needs at least {k} vectors; {n} were given.");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Iterations, 1, nameof(options.Iterations));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Redo, 1, nameof(options.Redo));
+        ArgumentOutOfRangeException.ThrowIfNegative(options.MinPointsPerCentroid, nameof(options.MinPointsPerCentroid));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPointsPerCentroid, 1, nameof(options.MaxPointsPerCentroid));
+
+        var centroids = new float[k * dimension];
+        if (options.InitialCentroids is { } initial)
+        {
+            if (initial.Length != centroids.Length)
+            {
+                throw new ArgumentException(
+                    $"InitialCentroids holds {initial.Length} values; k={k} centroids of dimension {dimension} need {centroids.Length}.", nameof(options));
+            }
+
+            VectorChecks.RequireFinite(initial, dimension, nameof(options.InitialCentroids));
+            initial.CopyTo(centroids, 0);
+        }
+
+        var parameters = new NativeKMeansParameters
+        {
+            Iterations = options.Iterations,
+            Redo = options.Redo,
+            Seed = options.Seed,
+            Spherical = options.Spherical ? 1 : 0,
+            MinPointsPerCentroid = options.MinPointsPerCentroid,
+            MaxPointsPerCentroid = options.MaxPointsPerCentroid,
+            Verbose = options.Verbose ? 1 : 0,
+            UseInitialCentroids = options.InitialCentroids is null ? 0 : 1,
+        };
+        var objective = new float[options.Iterations * options.Redo];
+        var assignments = new long[n];
+        fixed (float* x = vectors)
+        fixed (float* c = centroids)
+        fixed (float* o = objective)
+        fixed (long* a = assignments)
+        {
+            NativeFaissMethods.KMeans(dimension, n, x, k, parameters, c, o, a).ThrowIfFailed();
+        }
+
+        return new FaissKMeansResult(centroids, objective, assignments);
+    }
+}

@@ -1,0 +1,165 @@
+using static OrleansVectors.Inference.Faiss.NativeFaissMethods;
+
+namespace OrleansVectors.Inference.Faiss;
+
+/// <summary>
+/// Training, adding, removing and reconstructing. Mutations take the write side of the index lock: they wait
+/// for running searches and block new ones. Every argument is checked before faiss sees it.
+/// </summary>
+public sealed partial class FaissIndex
+{
+    /// <summary>Trains the index (IVF quantizers, PQ codebooks) on representative vectors. A no-op for Flat and HNSW.</summary>
+    /// <param name="vectors">Row-major training vectors, all finite. IVF with nlist lists needs at least nlist of them.</param>
+    /// <exception cref="ArgumentException">Empty, ragged or non-finite vectors.</exception>
+    /// <exception cref="FaissException">faiss rejected the training set (for example fewer points than lists).</exception>
+    /// <exception cref="ObjectDisposedException">The index was disposed.</exception>
+    public unsafe void Train(ReadOnlySpan<float> vectors)
+    {
+        var n = VectorChecks.RowCount(vectors, Dimension);
+        using var scope = EnterWrite();
+        try
+        {
+            fixed (float* x = vectors)
+            {
+                IndexTrain(_handle, n, x).ThrowIfFailed();
+            }
+        }
+        finally
+        {
+            RefreshInfo();
+        }
+    }
+
+    /// <summary>Trains on the rows of a 2-D array; see the span overload.</summary>
+    public void Train(float[,] vectors) => Train(VectorChecks.Rows(vectors, Dimension));
+
+    /// <summary>Adds vectors; they are numbered Count, Count+1, … (an IDMap index assigns the same sequential ids).</summary>
+    /// <param name="vectors">Row-major vectors, a whole number of <see cref="Dimension"/>-wide rows, all finite.</param>
+    /// <exception cref="ArgumentException">Empty, ragged or non-finite vectors.</exception>
+    /// <exception cref="InvalidOperationException">The index is not trained.</exception>
+    /// <exception cref="ObjectDisposedException">The index was disposed.</exception>
+    public unsafe void Add(ReadOnlySpan<float> vectors)
+    {
+        var n = VectorChecks.RowCount(vectors, Dimension);
+        using var scope = EnterWrite();
+        RequireTrained("adding vectors");
+        try
+        {
+            fixed (float* x = vectors)
+            {
+                IndexAdd(_handle, n, x).ThrowIfFailed();
+            }
+        }
+        finally
+        {
+            RefreshInfo();
+        }
+    }
+
+    /// <summary>Adds the rows of a 2-D array; see the span overload.</summary>
+    public void Add(float[,] vectors) => Add(VectorChecks.Rows(vectors, Dimension));
+
+    /// <summary>Adds vectors under caller ids. Only index types that map ids (factory strings starting "IDMap") or IVF types accept ids.</summary>
+    /// <param name="vectors">Row-major vectors, all finite.</param>
+    /// <param name="ids">One non-negative id per vector (-1 is faiss's "no result" marker).</param>
+    /// <exception cref="ArgumentException">Bad vectors, or the id count differs from the vector count.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An id is negative.</exception>
+    /// <exception cref="InvalidOperationException">The index is not trained.</exception>
+    /// <exception cref="FaissException">The index type does not take ids (plain Flat or HNSW).</exception>
+    /// <exception cref="ObjectDisposedException">The index was disposed.</exception>
+    public unsafe void AddWithIds(ReadOnlySpan<float> vectors, ReadOnlySpan<long> ids)
+    {
+        var n = VectorChecks.RowCount(vectors, Dimension);
+        if (ids.Length != n)
+        {
+            throw new ArgumentException($"{ids.Length} ids were given for {n} vectors; there must be exactly one id per vector.", nameof(ids));
+        }
+
+        var negative = ids.IndexOfAnyInRange(long.MinValue, -1);
+        if (negative >= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ids), ids[negative], $"Ids must be non-negative; ids[{negative}] is {ids[negative]}.");
+        }
+
+        using var scope = EnterWrite();
+        RequireTrained("adding vectors");
+        try
+        {
+            fixed (float* x = vectors)
+            fixed (long* i = ids)
+            {
+                IndexAddWithIds(_handle, n, x, i).ThrowIfFailed();
+            }
+        }
+        finally
+        {
+            RefreshInfo();
+        }
+    }
+
+    /// <summary>
+    /// Removes the vectors with the given ids and returns how many were present. On index types without an id
+    /// map (plain Flat), faiss renumbers the remaining vectors to stay contiguous.
+    /// </summary>
+    /// <exception cref="FaissException">The index type cannot remove (HNSW in faiss 1.7.3).</exception>
+    /// <exception cref="ObjectDisposedException">The index was disposed.</exception>
+    public unsafe long Remove(ReadOnlySpan<long> ids)
+    {
+        using var scope = EnterWrite();
+        try
+        {
+            fixed (long* i = ids)
+            {
+                IndexRemoveIds(_handle, ids.Length, i, out var removed).ThrowIfFailed();
+                return removed;
+            }
+        }
+        finally
+        {
+            RefreshInfo();
+        }
+    }
+
+    /// <summary>Returns the stored vector with the given id (a copy; lossy for PQ and SQ types).</summary>
+    /// <exception cref="KeyNotFoundException">No vector has that id.</exception>
+    /// <exception cref="FaissException">The index type cannot reconstruct (IVF without a direct map, IDMap without the "2" variant).</exception>
+    /// <exception cref="ObjectDisposedException">The index was disposed.</exception>
+    public float[] Reconstruct(long id)
+    {
+        var vector = new float[Dimension];
+        Reconstruct(id, vector);
+        return vector;
+    }
+
+    /// <summary>Writes the stored vector with the given id into <paramref name="destination"/> (at least <see cref="Dimension"/> long).</summary>
+    /// <exception cref="ArgumentException"><paramref name="destination"/> is shorter than <see cref="Dimension"/>.</exception>
+    /// <inheritdoc cref="Reconstruct(long)"/>
+    public unsafe void Reconstruct(long id, Span<float> destination)
+    {
+        if (destination.Length < Dimension)
+        {
+            throw new ArgumentException($"The destination holds {destination.Length} values; the dimension is {Dimension}.", nameof(destination));
+        }
+
+        using var scope = EnterRead();
+
+        // faiss checks neither bound for positional indexes (it would read out of range), so it is checked here.
+        if (!HasIdMap && (id < 0 || id >= _count))
+        {
+            throw new KeyNotFoundException($"No vector has id {id}: this index numbers its {_count} vectors 0 … {_count - 1}.");
+        }
+
+        FaissStatus status;
+        fixed (float* output = destination)
+        {
+            status = IndexReconstruct(_handle, id, output);
+        }
+
+        if (status == FaissStatus.Std && HasIdMap)
+        {
+            throw new KeyNotFoundException($"No vector has id {id}.");
+        }
+
+        status.ThrowIfFailed();
+    }
+}

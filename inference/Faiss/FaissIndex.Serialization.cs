@@ -1,0 +1,110 @@
+using static OrleansVectors.Inference.Faiss.NativeFaissMethods;
+
+namespace OrleansVectors.Inference.Faiss;
+
+/// <summary>
+/// Serialization in faiss's own format, so bytes and files interoperate with python's
+/// <c>faiss.serialize_index</c> / <c>faiss.write_index</c>. The format carries no checksum: callers that store
+/// indexes keep their own integrity checks.
+/// </summary>
+public sealed partial class FaissIndex
+{
+    /// <summary>Serializes the index into a new byte array (faiss's format).</summary>
+    /// <exception cref="ObjectDisposedException">The index was disposed.</exception>
+    public unsafe byte[] Serialize()
+    {
+        nint buffer;
+        byte* data;
+        long size;
+        using (EnterRead())
+        {
+            IndexSerialize(_handle, out buffer, out data, out size).ThrowIfFailed();
+        }
+
+        try
+        {
+            return new ReadOnlySpan<byte>(data, checked((int)size)).ToArray();
+        }
+        finally
+        {
+            BufferFree(buffer);
+        }
+    }
+
+    /// <summary>Reads an index from bytes made by <see cref="Serialize"/> or python's <c>faiss.serialize_index</c>.</summary>
+    /// <exception cref="ArgumentException"><paramref name="bytes"/> is empty.</exception>
+    /// <exception cref="InvalidDataException">The bytes are not a complete serialized faiss index.</exception>
+    public static unsafe FaissIndex Deserialize(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.IsEmpty)
+        {
+            throw new ArgumentException("No bytes to deserialize.", nameof(bytes));
+        }
+
+        FaissStatus status;
+        FaissIndexHandle handle;
+        fixed (byte* data = bytes)
+        {
+            status = IndexDeserialize(data, bytes.Length, out handle);
+        }
+
+        if (status != FaissStatus.Ok)
+        {
+            handle.Dispose();
+            var failure = FaissStatusExtensions.Failure(status);
+            throw new InvalidDataException($"The {bytes.Length} bytes are not a serialized faiss index: {failure.Message}", failure);
+        }
+
+        return new FaissIndex(handle, description: null);
+    }
+
+    /// <summary>
+    /// Writes the index to a file (faiss's format). The file is written beside the target and renamed over it, so
+    /// a failed write leaves any existing file as it was.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
+    /// <exception cref="IOException">The file cannot be written.</exception>
+    /// <exception cref="ObjectDisposedException">The index was disposed.</exception>
+    public void Save(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        var fullPath = Path.GetFullPath(path);
+        var temporary = $"{fullPath}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+        FaissStatus status;
+        using (EnterRead())
+        {
+            status = IndexWriteFile(_handle, temporary);
+        }
+
+        if (status != FaissStatus.Ok)
+        {
+            File.Delete(temporary);
+            throw new IOException($"Cannot write the index to '{fullPath}': {FaissStatusExtensions.Failure(status).Message}");
+        }
+
+        File.Move(temporary, fullPath, overwrite: true);
+    }
+
+    /// <summary>Reads an index file written by <see cref="Save"/> or python's <c>faiss.write_index</c>.</summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file is not a faiss index.</exception>
+    public static FaissIndex Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        var fullPath = Path.GetFullPath(path);
+        if (!File.Exists(fullPath))
+        {
+            throw new FileNotFoundException($"No index file at '{fullPath}'.", fullPath);
+        }
+
+        var status = IndexReadFile(fullPath, out var handle);
+        if (status != FaissStatus.Ok)
+        {
+            handle.Dispose();
+            var failure = FaissStatusExtensions.Failure(status);
+            throw new InvalidDataException($"'{fullPath}' is not a faiss index file: {failure.Message}", failure);
+        }
+
+        return new FaissIndex(handle, description: null);
+    }
+}

@@ -1,0 +1,185 @@
+using static OrleansVectors.Inference.Faiss.NativeFaissMethods;
+
+namespace OrleansVectors.Inference.Faiss;
+
+/// <summary>
+/// A faiss index in this process: creation, properties, locking and disposal. Searching, mutation and
+/// serialization live in the other files of this partial class.
+/// </summary>
+/// <remarks>
+/// <para>Thread-safety: <see cref="Search(ReadOnlySpan{float}, int, FaissSearchParameters?)"/>,
+/// <see cref="RangeSearch(ReadOnlySpan{float}, float, FaissSearchParameters?)"/>, <see cref="Reconstruct(long)"/>,
+/// <see cref="Serialize"/>, <see cref="Save"/> and the properties may run concurrently with each other.
+/// <see cref="Train(ReadOnlySpan{float})"/>, <see cref="Add(ReadOnlySpan{float})"/>, <see cref="AddWithIds"/>,
+/// <see cref="Remove"/> and <see cref="Dispose"/> are exclusive: they wait for running calls to finish and
+/// hold off new ones until they are done. Nothing here is reentrant.</para>
+/// <para>Every argument is validated before it reaches faiss; a call that throws leaves the index as it was.</para>
+/// </remarks>
+public sealed partial class FaissIndex : IDisposable
+{
+    /// <summary>
+    /// The largest k accepted by <see cref="Search(ReadOnlySpan{float}, int, FaissSearchParameters?)"/>: faiss's GPU
+    /// k-selection limit, enforced on CPU too so that an index behaves the same wherever it runs.
+    /// </summary>
+    public const int MaxK = 2048;
+
+    private readonly FaissIndexHandle _handle;
+    private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);
+    private readonly SearchParameterSupport _capabilities;
+    private long _count;
+    private bool _isTrained;
+    private bool _disposed;
+
+    private FaissIndex(FaissIndexHandle handle, string? description)
+    {
+        _handle = handle;
+        Description = description;
+        IndexInfo(handle, out var dimension, out _count, out var metric, out var trained).ThrowIfFailed();
+        IndexSearchParamsSupported(handle, out _capabilities).ThrowIfFailed();
+        Dimension = dimension;
+        Metric = metric;
+        _isTrained = trained != 0;
+    }
+
+    /// <summary>Creates an empty index from a faiss index-factory string.</summary>
+    /// <param name="dimension">Vector dimension, at least 1.</param>
+    /// <param name="description">A faiss index-factory string: "Flat", "IVF100,Flat", "HNSW32", "IDMap,Flat", "IVF64,PQ8", …</param>
+    /// <param name="metric">L2 (default) or inner product.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="dimension"/> is less than 1, or the metric is unknown.</exception>
+    /// <exception cref="ArgumentException"><paramref name="description"/> is empty or faiss cannot parse it for this dimension.</exception>
+    public static FaissIndex Create(int dimension, string description = "Flat", FaissMetric metric = FaissMetric.L2)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
+        ArgumentException.ThrowIfNullOrWhiteSpace(description);
+        if (!Enum.IsDefined(metric))
+        {
+            throw new ArgumentOutOfRangeException(nameof(metric), metric, "The metric must be L2 or InnerProduct.");
+        }
+
+        var status = IndexFactory(dimension, description, metric, out var handle);
+        if (status != FaissStatus.Ok)
+        {
+            handle.Dispose();
+            var failure = FaissStatusExtensions.Failure(status);
+            throw new ArgumentException(
+                $"faiss cannot build an index from the factory string '{description}' with dimension {dimension}: {failure.Message}",
+                nameof(description),
+                failure);
+        }
+
+        return new FaissIndex(handle, description);
+    }
+
+    /// <summary>The vector dimension.</summary>
+    public int Dimension { get; }
+
+    /// <summary>The metric distances are reported in.</summary>
+    public FaissMetric Metric { get; }
+
+    /// <summary>The factory string the index was created from; null for an index read from bytes or a file.</summary>
+    public string? Description { get; }
+
+    /// <summary>Number of stored vectors.</summary>
+    /// <exception cref="ObjectDisposedException">The index was disposed.</exception>
+    public long Count
+    {
+        get
+        {
+            using var scope = EnterRead();
+            return _count;
+        }
+    }
+
+    /// <summary>Whether the index can take vectors; false for IVF and PQ types until <see cref="Train(ReadOnlySpan{float})"/>.</summary>
+    /// <exception cref="ObjectDisposedException">The index was disposed.</exception>
+    public bool IsTrained
+    {
+        get
+        {
+            using var scope = EnterRead();
+            return _isTrained;
+        }
+    }
+
+    /// <summary>Whether <see cref="FaissSearchParameters.NProbe"/> applies (IVF types).</summary>
+    public bool SupportsNProbe => _capabilities.HasFlag(SearchParameterSupport.NProbe);
+
+    /// <summary>Whether <see cref="FaissSearchParameters.EfSearch"/> applies (HNSW types).</summary>
+    public bool SupportsEfSearch => _capabilities.HasFlag(SearchParameterSupport.EfSearch);
+
+    /// <summary>Whether vectors carry caller ids (IDMap types) rather than positions 0 … Count-1.</summary>
+    public bool HasIdMap => _capabilities.HasFlag(SearchParameterSupport.IdMap);
+
+    /// <summary>Frees the native index after running calls finish. Later calls throw <see cref="ObjectDisposedException"/>.</summary>
+    public void Dispose()
+    {
+        _lock.EnterWriteLock();
+        try
+        {
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true;
+            _handle.Dispose();
+        }
+        finally
+        {
+            _lock.ExitWriteLock();
+        }
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() =>
+        $"FaissIndex({Description ?? "deserialized"}, d={Dimension}, {Metric}, n={(_disposed ? "disposed" : _count.ToString(System.Globalization.CultureInfo.InvariantCulture))})";
+
+    private void RefreshInfo()
+    {
+        IndexInfo(_handle, out _, out _count, out _, out var trained).ThrowIfFailed();
+        _isTrained = trained != 0;
+    }
+
+    private ReadScope EnterRead()
+    {
+        _lock.EnterReadLock();
+        if (_disposed)
+        {
+            _lock.ExitReadLock();
+            throw new ObjectDisposedException(nameof(FaissIndex));
+        }
+
+        return new ReadScope(_lock);
+    }
+
+    private WriteScope EnterWrite()
+    {
+        _lock.EnterWriteLock();
+        if (_disposed)
+        {
+            _lock.ExitWriteLock();
+            throw new ObjectDisposedException(nameof(FaissIndex));
+        }
+
+        return new WriteScope(_lock);
+    }
+
+    private void RequireTrained(string operation)
+    {
+        if (!_isTrained)
+        {
+            throw new InvalidOperationException(
+                $"The index '{Description ?? "deserialized"}' is not trained: call Train with representative vectors before {operation}.");
+        }
+    }
+
+    private readonly ref struct ReadScope(ReaderWriterLockSlim gate)
+    {
+        public void Dispose() => gate.ExitReadLock();
+    }
+
+    private readonly ref struct WriteScope(ReaderWriterLockSlim gate)
+    {
+        public void Dispose() => gate.ExitWriteLock();
+    }
+}

@@ -1,0 +1,141 @@
+using System.Runtime.InteropServices;
+
+namespace OrleansVectors.Inference.Faiss;
+
+/// <summary>
+/// The entry points of <c>libovfaiss.so</c>, the C ABI over faiss in <c>native/</c>. Every function returning
+/// <see cref="FaissStatus"/> returns <see cref="FaissStatus.Ok"/> on success; otherwise the calling thread's
+/// <see cref="LastError"/> holds the message. Callers go through <see cref="FaissStatusExtensions.ThrowIfFailed"/>.
+/// </summary>
+internal static unsafe partial class NativeFaissMethods
+{
+    private const string Library = "ovfaiss";
+
+    /// <summary>The calling thread's last error message (UTF-8, owned by the native library).</summary>
+    [LibraryImport(Library, EntryPoint = "ovf_last_error")]
+    internal static partial nint LastError();
+
+    /// <summary>faiss's version triple. Returns Ok.</summary>
+    [LibraryImport(Library, EntryPoint = "ovf_version")]
+    internal static partial FaissStatus Version(out int major, out int minor, out int patch);
+
+    /// <summary>Sets the process-wide OpenMP thread count; n &lt;= 0 restores the default. Returns Ok.</summary>
+    [LibraryImport(Library, EntryPoint = "ovf_set_num_threads")]
+    internal static partial FaissStatus SetNumThreads(int n);
+
+    /// <summary>The thread count faiss calls use. Returns Ok.</summary>
+    [LibraryImport(Library, EntryPoint = "ovf_get_num_threads")]
+    internal static partial FaissStatus GetNumThreads(out int n);
+
+    /// <summary>Creates an index from a factory string. Returns Faiss when the string does not parse.</summary>
+    [LibraryImport(Library, EntryPoint = "ovf_index_factory", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial FaissStatus IndexFactory(int d, string description, FaissMetric metric, out FaissIndexHandle index);
+
+    /// <summary>Frees an index (null allowed). Never fails.</summary>
+    [LibraryImport(Library, EntryPoint = "ovf_index_free")]
+    internal static partial void IndexFree(nint index);
+
+    /// <summary>Dimension, count, metric and trained state. Returns Ok.</summary>
+    [LibraryImport(Library, EntryPoint = "ovf_index_info")]
+    internal static partial FaissStatus IndexInfo(FaissIndexHandle index, out int d, out long ntotal, out FaissMetric metric, out int isTrained);
+
+    /// <summary>Which per-call parameters apply (<see cref="SearchParameterSupport"/>). Returns Ok.</summary>
+    [LibraryImport(Library, EntryPoint = "ovf_index_search_params_supported")]
+    internal static partial FaissStatus IndexSearchParamsSupported(FaissIndexHandle index, out SearchParameterSupport mask);
+
+    /// <summary>Trains the index on n vectors. Returns Faiss when the index type rejects the data (for example too few points).</summary>
+    [LibraryImport(Library, EntryPoint = "ovf_index_train")]
+    internal static partial FaissStatus IndexTrain(FaissIndexHandle index, long n, float* x);
+
+    /// <summary>Adds n vectors with sequential ids. Returns Faiss when the index is not trained.</summary>
+    [LibraryImport(Library, EntryPoint = "ovf_index_add")]
+    internal static partial FaissStatus IndexAdd(FaissIndexHandle index, long n, float* x);
+
+    /// <summary>Adds n vectors with the given ids. Returns Faiss when the index type does not take ids.</summary>
+    [LibraryImport(Library, EntryPoint = "ovf_index_add_with_ids")]
+    internal static partial FaissStatus IndexAddWithIds(FaissIndexHandle index, long n, float* x, long* ids);
+
+    /// <summary>k-NN search into n*k distances and labels. Returns Argument for a parameter the index has no use for.</summary>
+    [LibraryImport(Library, EntryPoint = "ovf_index_search")]
+    internal static partial FaissStatus IndexSearch(FaissIndexHandle index, long n, float* x, long k, NativeSearchParameters* parameters, float* distances, long* labels);
+
+    /// <summary>Range search; the result is read with the RangeResult functions and freed with <see cref="RangeResultFree"/>.</summary>
+    [LibraryImport(Library, EntryPoint = "ovf_index_range_search")]
+    internal static partial FaissStatus IndexRangeSearch(FaissIndexHandle index, long n, float* x, float radius, NativeSearchParameters* parameters, out nint result);
+
+    /// <summary>Number of results over all queries. Returns Ok.</summary>
+    [LibraryImport(Library, EntryPoint = "ovf_range_result_size")]
+    internal static partial FaissStatus RangeResultSize(nint result, out long total);
+
+    /// <summary>Copies n+1 offsets and the distances and labels. Returns Ok.</summary>
+    [LibraryImport(Library, EntryPoint = "ovf_range_result_copy")]
+    internal static partial FaissStatus RangeResultCopy(nint result, long* offsets, float* distances, long* labels);
+
+    /// <summary>Frees a range search result (null allowed).</summary>
+    [LibraryImport(Library, EntryPoint = "ovf_range_result_free")]
+    internal static partial void RangeResultFree(nint result);
+
+    /// <summary>Removes ids; returns how many were present. Returns Faiss when the index type cannot remove.</summary>
+    [LibraryImport(Library, EntryPoint = "ovf_index_remove_ids")]
+    internal static partial FaissStatus IndexRemoveIds(FaissIndexHandle index, long n, long* ids, out long removed);
+
+    /// <summary>Writes the stored vector of a key. Returns Faiss when the index type cannot reconstruct or the key is unknown.</summary>
+    [LibraryImport(Library, EntryPoint = "ovf_index_reconstruct")]
+    internal static partial FaissStatus IndexReconstruct(FaissIndexHandle index, long key, float* output);
+
+    /// <summary>Serializes into a native buffer freed with <see cref="BufferFree"/>.</summary>
+    [LibraryImport(Library, EntryPoint = "ovf_index_serialize")]
+    internal static partial FaissStatus IndexSerialize(FaissIndexHandle index, out nint buffer, out byte* data, out long size);
+
+    /// <summary>Frees a serialization buffer (null allowed).</summary>
+    [LibraryImport(Library, EntryPoint = "ovf_buffer_free")]
+    internal static partial void BufferFree(nint buffer);
+
+    /// <summary>Reads an index from faiss's serialized form. Returns Faiss for bytes faiss cannot read.</summary>
+    [LibraryImport(Library, EntryPoint = "ovf_index_deserialize")]
+    internal static partial FaissStatus IndexDeserialize(byte* data, long size, out FaissIndexHandle index);
+
+    /// <summary>Writes an index file. Returns Faiss when the file cannot be written.</summary>
+    [LibraryImport(Library, EntryPoint = "ovf_index_write_file", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial FaissStatus IndexWriteFile(FaissIndexHandle index, string path);
+
+    /// <summary>Reads an index file. Returns Faiss when the file is missing or not an index.</summary>
+    [LibraryImport(Library, EntryPoint = "ovf_index_read_file", StringMarshalling = StringMarshalling.Utf8)]
+    internal static partial FaissStatus IndexReadFile(string path, out FaissIndexHandle index);
+
+    /// <summary>faiss k-means; see <c>ovf_kmeans</c> in ovf_faiss.h. Returns Faiss when faiss rejects the input.</summary>
+    [LibraryImport(Library, EntryPoint = "ovf_kmeans")]
+    internal static partial FaissStatus KMeans(int d, long n, float* x, int k, in NativeKMeansParameters parameters, float* centroids, float* objective, long* assignments);
+
+    /// <summary>Mirrors <c>ovf_search_params</c>.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct NativeSearchParameters
+    {
+        public int NProbe;
+        public int EfSearch;
+    }
+
+    /// <summary>Mirrors <c>ovf_kmeans_params</c>.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct NativeKMeansParameters
+    {
+        public int Iterations;
+        public int Redo;
+        public int Seed;
+        public int Spherical;
+        public int MinPointsPerCentroid;
+        public int MaxPointsPerCentroid;
+        public int Verbose;
+        public int UseInitialCentroids;
+    }
+
+    /// <summary>Bits of <c>ovf_index_search_params_supported</c>.</summary>
+    [Flags]
+    internal enum SearchParameterSupport
+    {
+        None = 0,
+        NProbe = 1,
+        EfSearch = 2,
+        IdMap = 4,
+    }
+}

@@ -1,0 +1,402 @@
+// ovf_faiss.cpp — implementation of the C ABI declared in ovf_faiss.h.
+//
+// The pattern follows TorchSharp's native shim: every export runs its body inside OVF_TRY, which turns
+// any C++ exception into a status code and a thread-local message. The handles are the faiss objects
+// themselves, behind opaque struct names.
+
+#include "ovf_faiss.h"
+
+#include <faiss/AutoTune.h>
+#include <faiss/Clustering.h>
+#include <faiss/IVFlib.h>
+#include <faiss/Index.h>
+#include <faiss/IndexFlat.h>
+#include <faiss/IndexHNSW.h>
+#include <faiss/IndexIDMap.h>
+#include <faiss/IndexIVF.h>
+#include <faiss/impl/AuxIndexStructures.h>
+#include <faiss/impl/FaissException.h>
+#include <faiss/impl/IDSelector.h>
+#include <faiss/impl/io.h>
+#include <faiss/index_factory.h>
+#include <faiss/index_io.h>
+
+#include <omp.h>
+
+#include <atomic>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <string>
+#include <vector>
+
+namespace {
+
+thread_local std::string t_last_error;
+
+// OpenMP's thread count is a per-thread setting in libgomp, and faiss is called from whichever .NET
+// thread-pool thread runs the managed call. The process-wide value lives here and is applied to the
+// calling thread on entry to every compute call.
+const int g_default_threads = omp_get_max_threads();
+std::atomic<int> g_threads{0};
+
+void apply_threads() {
+    const int n = g_threads.load(std::memory_order_relaxed);
+    omp_set_num_threads(n > 0 ? n : g_default_threads);
+}
+
+ovf_status fail(ovf_status status, const char* message) {
+    t_last_error = message ? message : "";
+    return status;
+}
+
+struct ArgumentError {
+    const char* message;
+};
+
+void require(bool condition, const char* message) {
+    if (!condition) throw ArgumentError{message};
+}
+
+#define OVF_TRY                                                        \
+    try {
+#define OVF_CATCH                                                      \
+    }                                                                  \
+    catch (const ArgumentError& e) {                                   \
+        return fail(OVF_ERR_ARGUMENT, e.message);                      \
+    }                                                                  \
+    catch (const faiss::FaissException& e) {                          \
+        return fail(OVF_ERR_FAISS, e.what());                          \
+    }                                                                  \
+    catch (const std::bad_alloc&) {                                    \
+        return fail(OVF_ERR_OUT_OF_MEMORY, "faiss: out of memory");    \
+    }                                                                  \
+    catch (const std::exception& e) {                                  \
+        return fail(OVF_ERR_STD, e.what());                            \
+    }                                                                  \
+    catch (...) {                                                      \
+        return fail(OVF_ERR_UNKNOWN, "faiss: unknown native exception"); \
+    }                                                                  \
+    return OVF_OK;
+
+faiss::Index* as_faiss(ovf_index* index) { return reinterpret_cast<faiss::Index*>(index); }
+const faiss::Index* as_faiss(const ovf_index* index) { return reinterpret_cast<const faiss::Index*>(index); }
+ovf_index* as_handle(faiss::Index* index) { return reinterpret_cast<ovf_index*>(index); }
+
+// Per-call parameters travel as faiss::SearchParameters. faiss 1.7.3's IndexIDMap refuses them, so an
+// IDMap is searched through its inner index and the labels are translated here.
+const faiss::IndexIDMap* as_idmap(const faiss::Index* index) {
+    return dynamic_cast<const faiss::IndexIDMap*>(index);
+}
+
+const faiss::Index* param_target(const faiss::Index* index) {
+    const faiss::IndexIDMap* idmap = as_idmap(index);
+    return idmap ? idmap->index : index;
+}
+
+int32_t supported_params(const faiss::Index* index) {
+    const faiss::Index* target = param_target(index);
+    int32_t mask = 0;
+    if (dynamic_cast<const faiss::IndexIVF*>(target)) mask |= 1;
+    if (dynamic_cast<const faiss::IndexHNSW*>(target)) mask |= 2;
+    if (as_idmap(index)) mask |= 4;
+    return mask;
+}
+
+// Owns whichever SearchParameters subclass the call needs (or none).
+struct CallParams {
+    faiss::SearchParametersIVF ivf;
+    faiss::SearchParametersHNSW hnsw;
+    const faiss::SearchParameters* params = nullptr;
+
+    CallParams(const faiss::Index* index, const ovf_search_params* p) {
+        if (!p || (p->nprobe == 0 && p->ef_search == 0)) return;
+        require(p->nprobe >= 0, "nprobe must be positive");
+        require(p->ef_search >= 0, "ef_search must be positive");
+        const int32_t mask = supported_params(index);
+        if (p->nprobe > 0) {
+            require(mask & 1, "nprobe applies only to IVF indexes");
+            ivf.nprobe = static_cast<size_t>(p->nprobe);
+            params = &ivf;
+        }
+        if (p->ef_search > 0) {
+            require(mask & 2, "ef_search applies only to HNSW indexes");
+            hnsw.efSearch = p->ef_search;
+            params = &hnsw;
+        }
+    }
+};
+
+void translate_labels(const faiss::IndexIDMap* idmap, size_t count, faiss::Index::idx_t* labels) {
+    for (size_t i = 0; i < count; i++) {
+        if (labels[i] >= 0) labels[i] = idmap->id_map[labels[i]];
+    }
+}
+
+struct SpanReader : faiss::IOReader {
+    const uint8_t* data;
+    size_t size;
+    size_t position = 0;
+
+    SpanReader(const uint8_t* d, size_t s) : data(d), size(s) { name = "<memory>"; }
+
+    size_t operator()(void* ptr, size_t item_size, size_t nitems) override {
+        if (item_size == 0 || nitems == 0) return 0;
+        const size_t available = (size - position) / item_size;
+        const size_t count = nitems < available ? nitems : available;
+        std::memcpy(ptr, data + position, count * item_size);
+        position += count * item_size;
+        return count;
+    }
+};
+
+}  // namespace
+
+struct ovf_buffer {
+    std::vector<uint8_t> bytes;
+};
+
+extern "C" {
+
+const char* ovf_last_error(void) { return t_last_error.c_str(); }
+
+ovf_status ovf_version(int32_t* major, int32_t* minor, int32_t* patch) {
+    OVF_TRY
+    require(major && minor && patch, "null output pointer");
+    *major = FAISS_VERSION_MAJOR;
+    *minor = FAISS_VERSION_MINOR;
+    *patch = FAISS_VERSION_PATCH;
+    OVF_CATCH
+}
+
+ovf_status ovf_set_num_threads(int32_t n) {
+    g_threads.store(n > 0 ? n : 0, std::memory_order_relaxed);
+    return OVF_OK;
+}
+
+ovf_status ovf_get_num_threads(int32_t* n) {
+    OVF_TRY
+    require(n, "null output pointer");
+    const int t = g_threads.load(std::memory_order_relaxed);
+    *n = t > 0 ? t : g_default_threads;
+    OVF_CATCH
+}
+
+ovf_status ovf_index_factory(int32_t d, const char* description, int32_t metric, ovf_index** out) {
+    OVF_TRY
+    require(out && description, "null argument");
+    require(d > 0, "dimension must be positive");
+    require(metric == OVF_METRIC_L2 || metric == OVF_METRIC_INNER_PRODUCT, "unknown metric");
+    *out = as_handle(faiss::index_factory(d, description, static_cast<faiss::MetricType>(metric)));
+    OVF_CATCH
+}
+
+void ovf_index_free(ovf_index* index) { delete as_faiss(index); }
+
+ovf_status ovf_index_info(const ovf_index* index, int32_t* d, int64_t* ntotal, int32_t* metric,
+                          int32_t* is_trained) {
+    OVF_TRY
+    require(index && d && ntotal && metric && is_trained, "null argument");
+    const faiss::Index* idx = as_faiss(index);
+    *d = idx->d;
+    *ntotal = idx->ntotal;
+    *metric = static_cast<int32_t>(idx->metric_type);
+    *is_trained = idx->is_trained ? 1 : 0;
+    OVF_CATCH
+}
+
+ovf_status ovf_index_search_params_supported(const ovf_index* index, int32_t* mask) {
+    OVF_TRY
+    require(index && mask, "null argument");
+    *mask = supported_params(as_faiss(index));
+    OVF_CATCH
+}
+
+ovf_status ovf_index_train(ovf_index* index, int64_t n, const float* x) {
+    OVF_TRY
+    require(index && x, "null argument");
+    require(n > 0, "n must be positive");
+    apply_threads();
+    as_faiss(index)->train(n, x);
+    OVF_CATCH
+}
+
+ovf_status ovf_index_add(ovf_index* index, int64_t n, const float* x) {
+    OVF_TRY
+    require(index && x, "null argument");
+    require(n >= 0, "n must not be negative");
+    apply_threads();
+    as_faiss(index)->add(n, x);
+    OVF_CATCH
+}
+
+ovf_status ovf_index_add_with_ids(ovf_index* index, int64_t n, const float* x, const int64_t* ids) {
+    OVF_TRY
+    require(index && x && ids, "null argument");
+    require(n >= 0, "n must not be negative");
+    apply_threads();
+    as_faiss(index)->add_with_ids(n, x, ids);
+    OVF_CATCH
+}
+
+ovf_status ovf_index_search(const ovf_index* index, int64_t n, const float* x, int64_t k,
+                            const ovf_search_params* params, float* distances, int64_t* labels) {
+    OVF_TRY
+    require(index && x && distances && labels, "null argument");
+    require(n >= 0, "n must not be negative");
+    require(k > 0, "k must be positive");
+    const faiss::Index* idx = as_faiss(index);
+    CallParams call(idx, params);
+    apply_threads();
+    const faiss::IndexIDMap* idmap = call.params ? as_idmap(idx) : nullptr;
+    if (idmap) {
+        idmap->index->search(n, x, k, distances, labels, call.params);
+        translate_labels(idmap, static_cast<size_t>(n * k), labels);
+    } else {
+        idx->search(n, x, k, distances, labels, call.params);
+    }
+    OVF_CATCH
+}
+
+ovf_status ovf_index_range_search(const ovf_index* index, int64_t n, const float* x, float radius,
+                                  const ovf_search_params* params, ovf_range_result** out) {
+    OVF_TRY
+    require(index && x && out, "null argument");
+    require(n >= 0, "n must not be negative");
+    const faiss::Index* idx = as_faiss(index);
+    CallParams call(idx, params);
+    apply_threads();
+    auto result = std::make_unique<faiss::RangeSearchResult>(n);
+    const faiss::IndexIDMap* idmap = call.params ? as_idmap(idx) : nullptr;
+    if (idmap) {
+        idmap->index->range_search(n, x, radius, result.get(), call.params);
+        translate_labels(idmap, result->lims[n], result->labels);
+    } else {
+        idx->range_search(n, x, radius, result.get(), call.params);
+    }
+    *out = reinterpret_cast<ovf_range_result*>(result.release());
+    OVF_CATCH
+}
+
+ovf_status ovf_range_result_size(const ovf_range_result* result, int64_t* total) {
+    OVF_TRY
+    require(result && total, "null argument");
+    const auto* r = reinterpret_cast<const faiss::RangeSearchResult*>(result);
+    *total = static_cast<int64_t>(r->lims[r->nq]);
+    OVF_CATCH
+}
+
+ovf_status ovf_range_result_copy(const ovf_range_result* result, int64_t* offsets, float* distances,
+                                 int64_t* labels) {
+    OVF_TRY
+    require(result && offsets, "null argument");
+    const auto* r = reinterpret_cast<const faiss::RangeSearchResult*>(result);
+    for (size_t i = 0; i <= r->nq; i++) offsets[i] = static_cast<int64_t>(r->lims[i]);
+    const size_t total = r->lims[r->nq];
+    if (total > 0) {
+        require(distances && labels, "null argument");
+        std::memcpy(distances, r->distances, total * sizeof(float));
+        std::memcpy(labels, r->labels, total * sizeof(int64_t));
+    }
+    OVF_CATCH
+}
+
+void ovf_range_result_free(ovf_range_result* result) {
+    delete reinterpret_cast<faiss::RangeSearchResult*>(result);
+}
+
+ovf_status ovf_index_remove_ids(ovf_index* index, int64_t n, const int64_t* ids, int64_t* removed) {
+    OVF_TRY
+    require(index && removed && (ids || n == 0), "null argument");
+    require(n >= 0, "n must not be negative");
+    faiss::IDSelectorBatch selector(n, ids);
+    *removed = static_cast<int64_t>(as_faiss(index)->remove_ids(selector));
+    OVF_CATCH
+}
+
+ovf_status ovf_index_reconstruct(const ovf_index* index, int64_t key, float* out) {
+    OVF_TRY
+    require(index && out, "null argument");
+    as_faiss(index)->reconstruct(key, out);
+    OVF_CATCH
+}
+
+ovf_status ovf_index_serialize(const ovf_index* index, ovf_buffer** out, const uint8_t** data, int64_t* size) {
+    OVF_TRY
+    require(index && out && data && size, "null argument");
+    auto buffer = std::make_unique<ovf_buffer>();
+    faiss::VectorIOWriter writer;
+    faiss::write_index(as_faiss(index), &writer);
+    buffer->bytes = std::move(writer.data);
+    *data = buffer->bytes.data();
+    *size = static_cast<int64_t>(buffer->bytes.size());
+    *out = buffer.release();
+    OVF_CATCH
+}
+
+void ovf_buffer_free(ovf_buffer* buffer) { delete buffer; }
+
+ovf_status ovf_index_deserialize(const uint8_t* data, int64_t size, ovf_index** out) {
+    OVF_TRY
+    require(data && out, "null argument");
+    require(size > 0, "size must be positive");
+    SpanReader reader(data, static_cast<size_t>(size));
+    std::unique_ptr<faiss::Index> index(faiss::read_index(&reader));
+    require(reader.position == reader.size, "trailing bytes after the serialized index");
+    *out = as_handle(index.release());
+    OVF_CATCH
+}
+
+ovf_status ovf_index_write_file(const ovf_index* index, const char* path) {
+    OVF_TRY
+    require(index && path, "null argument");
+    faiss::write_index(as_faiss(index), path);
+    OVF_CATCH
+}
+
+ovf_status ovf_index_read_file(const char* path, ovf_index** out) {
+    OVF_TRY
+    require(path && out, "null argument");
+    *out = as_handle(faiss::read_index(path));
+    OVF_CATCH
+}
+
+ovf_status ovf_kmeans(int32_t d, int64_t n, const float* x, int32_t k, const ovf_kmeans_params* params,
+                      float* centroids, float* objective, int64_t* assignments) {
+    OVF_TRY
+    require(x && params && centroids && objective, "null argument");
+    require(d > 0 && k > 0 && n >= k, "need d > 0, k > 0 and at least k points");
+    require(params->niter > 0 && params->nredo > 0, "niter and nredo must be positive");
+
+    faiss::ClusteringParameters cp;
+    cp.niter = params->niter;
+    cp.nredo = params->nredo;
+    cp.seed = params->seed;
+    cp.spherical = params->spherical != 0;
+    cp.verbose = params->verbose != 0;
+    cp.min_points_per_centroid = params->min_points_per_centroid;
+    cp.max_points_per_centroid = params->max_points_per_centroid;
+
+    faiss::Clustering clustering(d, k, cp);
+    const size_t centroid_floats = static_cast<size_t>(k) * static_cast<size_t>(d);
+    if (params->use_initial_centroids) clustering.centroids.assign(centroids, centroids + centroid_floats);
+
+    // As python's faiss.Kmeans: spherical k-means assigns by inner product.
+    std::unique_ptr<faiss::Index> assigner;
+    if (cp.spherical) assigner = std::make_unique<faiss::IndexFlatIP>(d);
+    else assigner = std::make_unique<faiss::IndexFlatL2>(d);
+
+    apply_threads();
+    clustering.train(n, x, *assigner);
+
+    std::memcpy(centroids, clustering.centroids.data(), centroid_floats * sizeof(float));
+    const size_t iterations = clustering.iteration_stats.size();
+    for (size_t i = 0; i < iterations; i++) objective[i] = clustering.iteration_stats[i].obj;
+    if (assignments) {
+        std::vector<float> distances(static_cast<size_t>(n));
+        assigner->search(n, x, 1, distances.data(), assignments);
+    }
+    OVF_CATCH
+}
+
+}  // extern "C"

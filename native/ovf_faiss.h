@@ -1,0 +1,131 @@
+/*
+ * ovf_faiss.h — the C ABI of OrleansVectors over faiss 1.7.3.
+ *
+ * Every function returns an ovf_status. On anything but OVF_OK the calling thread's last-error message
+ * (ovf_last_error) says what failed; it stays valid until that thread's next failing call. No C++
+ * exception ever crosses this boundary.
+ *
+ * Threading: faiss CPU indexes allow concurrent const calls (search, range search, reconstruct,
+ * serialize) but no mutation (train, add, remove) concurrently with anything else on the same index.
+ * This layer does not lock: the managed wrapper enforces it.
+ */
+#ifndef OVF_FAISS_H
+#define OVF_FAISS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(OVF_BUILDING)
+#define OVF_API __attribute__((visibility("default")))
+#else
+#define OVF_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum ovf_status {
+    OVF_OK = 0,
+    OVF_ERR_FAISS = 1,        /* faiss threw faiss::FaissException */
+    OVF_ERR_OUT_OF_MEMORY = 2,/* std::bad_alloc */
+    OVF_ERR_STD = 3,          /* another std::exception */
+    OVF_ERR_UNKNOWN = 4,      /* anything else thrown */
+    OVF_ERR_ARGUMENT = 5,     /* an argument this layer rejected (null pointer, negative size, …) */
+} ovf_status;
+
+/* Values match faiss::MetricType. */
+typedef enum ovf_metric {
+    OVF_METRIC_INNER_PRODUCT = 0,
+    OVF_METRIC_L2 = 1,
+} ovf_metric;
+
+typedef struct ovf_index ovf_index;
+typedef struct ovf_range_result ovf_range_result;
+typedef struct ovf_buffer ovf_buffer;
+
+/* Per-call search parameters; 0 means "the index's own setting". A non-zero value that the index type
+ * has no use for is an OVF_ERR_ARGUMENT. */
+typedef struct ovf_search_params {
+    int32_t nprobe;    /* IVF: inverted lists probed */
+    int32_t ef_search; /* HNSW: size of the dynamic candidate list */
+} ovf_search_params;
+
+typedef struct ovf_kmeans_params {
+    int32_t niter;
+    int32_t nredo;
+    int32_t seed;
+    int32_t spherical;               /* bool */
+    int32_t min_points_per_centroid;
+    int32_t max_points_per_centroid;
+    int32_t verbose;                 /* bool: faiss prints progress to stdout */
+    int32_t use_initial_centroids;   /* bool: centroids holds k*d initial values on input */
+} ovf_kmeans_params;
+
+/* The message of this thread's last failing call ("" if none). */
+OVF_API const char* ovf_last_error(void);
+
+/* faiss's version, e.g. 1.7.3. */
+OVF_API ovf_status ovf_version(int32_t* major, int32_t* minor, int32_t* patch);
+
+/* Process-wide OpenMP thread count for faiss calls made through this library; n <= 0 restores the
+ * OpenMP default (OMP_NUM_THREADS or the core count). */
+OVF_API ovf_status ovf_set_num_threads(int32_t n);
+OVF_API ovf_status ovf_get_num_threads(int32_t* n);
+
+/* Creates an index from an index-factory string ("Flat", "IVF100,Flat", "HNSW32", "IDMap,Flat", …). */
+OVF_API ovf_status ovf_index_factory(int32_t d, const char* description, int32_t metric, ovf_index** out);
+/* Frees an index; null is allowed. */
+OVF_API void ovf_index_free(ovf_index* index);
+
+OVF_API ovf_status ovf_index_info(const ovf_index* index, int32_t* d, int64_t* ntotal, int32_t* metric,
+                                  int32_t* is_trained);
+/* Capabilities: bit 0 nprobe applies, bit 1 ef_search applies, bit 2 the index maps arbitrary ids
+ * (IDMap/IDMap2) rather than numbering vectors 0..ntotal-1. */
+OVF_API ovf_status ovf_index_search_params_supported(const ovf_index* index, int32_t* mask);
+
+OVF_API ovf_status ovf_index_train(ovf_index* index, int64_t n, const float* x);
+OVF_API ovf_status ovf_index_add(ovf_index* index, int64_t n, const float* x);
+OVF_API ovf_status ovf_index_add_with_ids(ovf_index* index, int64_t n, const float* x, const int64_t* ids);
+
+/* k-NN search: distances and labels are n*k, row-major. Missing neighbours have label -1. params may be
+ * null. */
+OVF_API ovf_status ovf_index_search(const ovf_index* index, int64_t n, const float* x, int64_t k,
+                                    const ovf_search_params* params, float* distances, int64_t* labels);
+
+/* Range search: every stored vector within radius (L2: squared distance < radius; inner product:
+ * similarity > radius). The result is read with ovf_range_result_* and freed with ovf_range_result_free. */
+OVF_API ovf_status ovf_index_range_search(const ovf_index* index, int64_t n, const float* x, float radius,
+                                          const ovf_search_params* params, ovf_range_result** out);
+/* Total number of results over all queries. */
+OVF_API ovf_status ovf_range_result_size(const ovf_range_result* result, int64_t* total);
+/* Copies offsets (n+1 entries), distances and labels (total entries each). */
+OVF_API ovf_status ovf_range_result_copy(const ovf_range_result* result, int64_t* offsets, float* distances,
+                                         int64_t* labels);
+OVF_API void ovf_range_result_free(ovf_range_result* result);
+
+/* Removes the given ids; *removed receives how many were present. */
+OVF_API ovf_status ovf_index_remove_ids(ovf_index* index, int64_t n, const int64_t* ids, int64_t* removed);
+/* Writes the stored vector of id key into out (d floats). */
+OVF_API ovf_status ovf_index_reconstruct(const ovf_index* index, int64_t key, float* out);
+
+/* Serializes into a buffer owned by this library (faiss's own format, readable by faiss.deserialize_index). */
+OVF_API ovf_status ovf_index_serialize(const ovf_index* index, ovf_buffer** out, const uint8_t** data,
+                                       int64_t* size);
+OVF_API void ovf_buffer_free(ovf_buffer* buffer);
+OVF_API ovf_status ovf_index_deserialize(const uint8_t* data, int64_t size, ovf_index** out);
+OVF_API ovf_status ovf_index_write_file(const ovf_index* index, const char* path);
+OVF_API ovf_status ovf_index_read_file(const char* path, ovf_index** out);
+
+/* faiss k-means (faiss::Clustering over an exact L2 index). centroids: k*d floats, read as the initial
+ * centroids when params->use_initial_centroids, written with the result. objective: niter*nredo floats,
+ * the objective of every iteration of every run. assignments (n, may be null): nearest centroid of each
+ * input. */
+OVF_API ovf_status ovf_kmeans(int32_t d, int64_t n, const float* x, int32_t k, const ovf_kmeans_params* params,
+                              float* centroids, float* objective, int64_t* assignments);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* OVF_FAISS_H */
