@@ -23,6 +23,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <memory>
@@ -103,11 +104,23 @@ int32_t supported_params(const faiss::Index* index) {
     return mask;
 }
 
-// Owns whichever SearchParameters subclass the call needs (or none).
+// Owns whichever SearchParameters subclass the call needs (or none). faiss 1.7.3's HNSW search sizes its
+// candidate heap from the index's own efSearch and reads SearchParametersHNSW only for its stopping rule,
+// so a per-call efSearch is also set on the index for the duration of the call (and restored after);
+// the caller holds the index exclusively for such a call (see ovf_index_search).
 struct CallParams {
     faiss::SearchParametersIVF ivf;
     faiss::SearchParametersHNSW hnsw;
     const faiss::SearchParameters* params = nullptr;
+    faiss::IndexHNSW* hnsw_index = nullptr;
+    int saved_ef_search = 0;
+
+    CallParams(const CallParams&) = delete;
+    CallParams& operator=(const CallParams&) = delete;
+
+    ~CallParams() {
+        if (hnsw_index) hnsw_index->hnsw.efSearch = saved_ef_search;
+    }
 
     CallParams(const faiss::Index* index, const ovf_search_params* p) {
         if (!p || (p->nprobe == 0 && p->ef_search == 0)) return;
@@ -123,6 +136,9 @@ struct CallParams {
             require(mask & 2, "ef_search applies only to HNSW indexes");
             hnsw.efSearch = p->ef_search;
             params = &hnsw;
+            hnsw_index = const_cast<faiss::IndexHNSW*>(dynamic_cast<const faiss::IndexHNSW*>(param_target(index)));
+            saved_ef_search = hnsw_index->hnsw.efSearch;
+            hnsw_index->hnsw.efSearch = p->ef_search;
         }
     }
 };
@@ -317,7 +333,13 @@ ovf_status ovf_index_remove_ids(ovf_index* index, int64_t n, const int64_t* ids,
 ovf_status ovf_index_reconstruct(const ovf_index* index, int64_t key, float* out) {
     OVF_TRY
     require(index && out, "null argument");
-    as_faiss(index)->reconstruct(key, out);
+    const faiss::Index* idx = as_faiss(index);
+    if (const auto* idmap2 = dynamic_cast<const faiss::IndexIDMap2*>(idx)) {
+        if (idmap2->rev_map.find(key) == idmap2->rev_map.end()) return fail(OVF_ERR_NOT_FOUND, "id not found");
+    } else if (!as_idmap(idx) && (key < 0 || key >= idx->ntotal)) {
+        return fail(OVF_ERR_NOT_FOUND, "id not found");
+    }
+    idx->reconstruct(key, out);
     OVF_CATCH
 }
 
@@ -362,9 +384,9 @@ ovf_status ovf_index_read_file(const char* path, ovf_index** out) {
 }
 
 ovf_status ovf_kmeans(int32_t d, int64_t n, const float* x, int32_t k, const ovf_kmeans_params* params,
-                      float* centroids, float* objective, int64_t* assignments) {
+                      float* centroids, float* objective, int32_t* iterations, int64_t* assignments) {
     OVF_TRY
-    require(x && params && centroids && objective, "null argument");
+    require(x && params && centroids && objective && iterations, "null argument");
     require(d > 0 && k > 0 && n >= k, "need d > 0, k > 0 and at least k points");
     require(params->niter > 0 && params->nredo > 0, "niter and nredo must be positive");
 
@@ -390,8 +412,10 @@ ovf_status ovf_kmeans(int32_t d, int64_t n, const float* x, int32_t k, const ovf
     clustering.train(n, x, *assigner);
 
     std::memcpy(centroids, clustering.centroids.data(), centroid_floats * sizeof(float));
-    const size_t iterations = clustering.iteration_stats.size();
-    for (size_t i = 0; i < iterations; i++) objective[i] = clustering.iteration_stats[i].obj;
+    // faiss keeps the statistics of the best run only.
+    const size_t count = std::min(clustering.iteration_stats.size(), static_cast<size_t>(params->niter) * params->nredo);
+    for (size_t i = 0; i < count; i++) objective[i] = clustering.iteration_stats[i].obj;
+    *iterations = static_cast<int32_t>(count);
     if (assignments) {
         std::vector<float> distances(static_cast<size_t>(n));
         assigner->search(n, x, 1, distances.data(), assignments);

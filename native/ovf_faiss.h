@@ -32,6 +32,7 @@ typedef enum ovf_status {
     OVF_ERR_STD = 3,          /* another std::exception */
     OVF_ERR_UNKNOWN = 4,      /* anything else thrown */
     OVF_ERR_ARGUMENT = 5,     /* an argument this layer rejected (null pointer, negative size, …) */
+    OVF_ERR_NOT_FOUND = 6,    /* no vector has the requested id */
 } ovf_status;
 
 /* Values match faiss::MetricType. */
@@ -89,7 +90,8 @@ OVF_API ovf_status ovf_index_add(ovf_index* index, int64_t n, const float* x);
 OVF_API ovf_status ovf_index_add_with_ids(ovf_index* index, int64_t n, const float* x, const int64_t* ids);
 
 /* k-NN search: distances and labels are n*k, row-major. Missing neighbours have label -1. params may be
- * null. */
+ * null. A non-zero ef_search on an HNSW index sets the index's efSearch for the duration of the call
+ * (faiss 1.7.3 honours SearchParametersHNSW only in part): such a call is a mutation for threading. */
 OVF_API ovf_status ovf_index_search(const ovf_index* index, int64_t n, const float* x, int64_t k,
                                     const ovf_search_params* params, float* distances, int64_t* labels);
 
@@ -106,7 +108,8 @@ OVF_API void ovf_range_result_free(ovf_range_result* result);
 
 /* Removes the given ids; *removed receives how many were present. */
 OVF_API ovf_status ovf_index_remove_ids(ovf_index* index, int64_t n, const int64_t* ids, int64_t* removed);
-/* Writes the stored vector of id key into out (d floats). */
+/* Writes the stored vector of id key into out (d floats). OVF_ERR_NOT_FOUND when no vector has that id
+ * (checked here: faiss 1.7.3 does not bound-check positional indexes). */
 OVF_API ovf_status ovf_index_reconstruct(const ovf_index* index, int64_t key, float* out);
 
 /* Serializes into a buffer owned by this library (faiss's own format, readable by faiss.deserialize_index). */
@@ -117,12 +120,13 @@ OVF_API ovf_status ovf_index_deserialize(const uint8_t* data, int64_t size, ovf_
 OVF_API ovf_status ovf_index_write_file(const ovf_index* index, const char* path);
 OVF_API ovf_status ovf_index_read_file(const char* path, ovf_index** out);
 
-/* faiss k-means (faiss::Clustering over an exact L2 index). centroids: k*d floats, read as the initial
- * centroids when params->use_initial_centroids, written with the result. objective: niter*nredo floats,
- * the objective of every iteration of every run. assignments (n, may be null): nearest centroid of each
+/* faiss k-means (faiss::Clustering over an exact L2 index; inner product when spherical, as python's
+ * faiss.Kmeans). centroids: k*d floats, read as the initial centroids when params->use_initial_centroids,
+ * written with the result. objective: room for niter*nredo floats; receives the objective of each
+ * iteration of the best run, *iterations of them. assignments (n, may be null): nearest centroid of each
  * input. */
 OVF_API ovf_status ovf_kmeans(int32_t d, int64_t n, const float* x, int32_t k, const ovf_kmeans_params* params,
-                              float* centroids, float* objective, int64_t* assignments);
+                              float* centroids, float* objective, int32_t* iterations, int64_t* assignments);
 
 #ifdef __cplusplus
 }

@@ -32,7 +32,7 @@ public sealed record FaissKMeansOptions
 
 /// <summary>The outcome of <see cref="FaissClustering.KMeans"/>.</summary>
 /// <param name="Centroids">k × dimension, row-major.</param>
-/// <param name="Objective">The objective (sum of squared distances, or of similarities when spherical) after every iteration of every run, Iterations × Redo values.</param>
+/// <param name="Objective">The objective (sum of squared distances, or of similarities when spherical) after each iteration of the best run.</param>
 /// <param name="Assignments">Nearest centroid of each input vector.</param>
 public sealed record FaissKMeansResult(float[] Centroids, float[] Objective, long[] Assignments);
 
@@ -93,7 +93,8 @@ public static class FaissClustering
         fixed (float* o = objective)
         fixed (long* a = assignments)
         {
-            NativeFaissMethods.KMeans(dimension, n, x, k, parameters, c, o, a).ThrowIfFailed();
+            NativeFaissMethods.KMeans(dimension, n, x, k, parameters, c, o, out var iterations, a).ThrowIfFailed();
+            objective = objective[..iterations];
         }
 
         return new FaissKMeansResult(centroids, objective, assignments);

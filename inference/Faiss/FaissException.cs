@@ -17,6 +17,9 @@ public enum FaissErrorCode
 
     /// <summary>The native layer rejected an argument that the managed layer should have caught.</summary>
     InvalidArgument = 5,
+
+    /// <summary>No vector has the requested id.</summary>
+    NotFound = 6,
 }
 
 /// <summary>

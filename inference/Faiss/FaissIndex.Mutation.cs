@@ -33,14 +33,19 @@ public sealed partial class FaissIndex
     /// <summary>Trains on the rows of a 2-D array; see the span overload.</summary>
     public void Train(float[,] vectors) => Train(VectorChecks.Rows(vectors, Dimension));
 
-    /// <summary>Adds vectors; they are numbered Count, Count+1, … (an IDMap index assigns the same sequential ids).</summary>
+    /// <summary>Adds vectors, numbered Count, Count+1, …. IDMap types take ids only: use <see cref="AddWithIds"/>.</summary>
     /// <param name="vectors">Row-major vectors, a whole number of <see cref="Dimension"/>-wide rows, all finite.</param>
     /// <exception cref="ArgumentException">Empty, ragged or non-finite vectors.</exception>
-    /// <exception cref="InvalidOperationException">The index is not trained.</exception>
+    /// <exception cref="InvalidOperationException">The index is not trained, or it is an IDMap type.</exception>
     /// <exception cref="ObjectDisposedException">The index was disposed.</exception>
     public unsafe void Add(ReadOnlySpan<float> vectors)
     {
         var n = VectorChecks.RowCount(vectors, Dimension);
+        if (HasIdMap)
+        {
+            throw new InvalidOperationException($"The index '{Description ?? "deserialized"}' maps caller ids: add vectors with AddWithIds.");
+        }
+
         using var scope = EnterWrite();
         RequireTrained("adding vectors");
         try
@@ -142,22 +147,17 @@ public sealed partial class FaissIndex
         }
 
         using var scope = EnterRead();
-
-        // faiss checks neither bound for positional indexes (it would read out of range), so it is checked here.
-        if (!HasIdMap && (id < 0 || id >= _count))
-        {
-            throw new KeyNotFoundException($"No vector has id {id}: this index numbers its {_count} vectors 0 … {_count - 1}.");
-        }
-
         FaissStatus status;
         fixed (float* output = destination)
         {
             status = IndexReconstruct(_handle, id, output);
         }
 
-        if (status == FaissStatus.Std && HasIdMap)
+        if (status == FaissStatus.NotFound)
         {
-            throw new KeyNotFoundException($"No vector has id {id}.");
+            throw new KeyNotFoundException(HasIdMap
+                ? $"No vector has id {id}."
+                : $"No vector has id {id}: this index numbers its {_count} vectors 0 … {_count - 1}.");
         }
 
         status.ThrowIfFailed();

@@ -117,7 +117,9 @@ public sealed partial class FaissIndex
     private unsafe void SearchCore(ReadOnlySpan<float> queries, int n, int k, Span<float> distances, Span<long> labels, FaissSearchParameters? parameters)
     {
         var native = ToNative(parameters);
-        using var scope = EnterRead();
+
+        // faiss 1.7.3 applies a per-call efSearch only by setting it on the index for the call.
+        using var scope = native.EfSearch > 0 ? EnterWrite() : EnterRead();
         RequireTrained("searching");
         fixed (float* x = queries)
         fixed (float* d = distances)

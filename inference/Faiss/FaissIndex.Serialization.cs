@@ -78,7 +78,11 @@ public sealed partial class FaissIndex
 
         if (status != FaissStatus.Ok)
         {
-            File.Delete(temporary);
+            if (File.Exists(temporary))
+            {
+                File.Delete(temporary);
+            }
+
             throw new IOException($"Cannot write the index to '{fullPath}': {FaissStatusExtensions.Failure(status).Message}");
         }
 

@@ -9,7 +9,9 @@ namespace OrleansVectors.Inference.Faiss;
 /// <remarks>
 /// <para>Thread-safety: <see cref="Search(ReadOnlySpan{float}, int, FaissSearchParameters?)"/>,
 /// <see cref="RangeSearch(ReadOnlySpan{float}, float, FaissSearchParameters?)"/>, <see cref="Reconstruct(long)"/>,
-/// <see cref="Serialize"/>, <see cref="Save"/> and the properties may run concurrently with each other.
+/// <see cref="Serialize"/>, <see cref="Save"/> and the properties may run concurrently with each other. A search
+/// with <see cref="FaissSearchParameters.EfSearch"/> on an HNSW index is the exception: faiss 1.7.3 honours a
+/// per-call efSearch only when it is set on the index, so such a search runs exclusively.
 /// <see cref="Train(ReadOnlySpan{float})"/>, <see cref="Add(ReadOnlySpan{float})"/>, <see cref="AddWithIds"/>,
 /// <see cref="Remove"/> and <see cref="Dispose"/> are exclusive: they wait for running calls to finish and
 /// hold off new ones until they are done. Nothing here is reentrant.</para>
@@ -140,28 +142,29 @@ public sealed partial class FaissIndex : IDisposable
         _isTrained = trained != 0;
     }
 
-    private ReadScope EnterRead()
+    private LockScope EnterRead()
     {
         _lock.EnterReadLock();
-        if (_disposed)
-        {
-            _lock.ExitReadLock();
-            throw new ObjectDisposedException(nameof(FaissIndex));
-        }
-
-        return new ReadScope(_lock);
+        var scope = new LockScope(_lock, exclusive: false);
+        ThrowIfDisposed(scope);
+        return scope;
     }
 
-    private WriteScope EnterWrite()
+    private LockScope EnterWrite()
     {
         _lock.EnterWriteLock();
+        var scope = new LockScope(_lock, exclusive: true);
+        ThrowIfDisposed(scope);
+        return scope;
+    }
+
+    private void ThrowIfDisposed(LockScope scope)
+    {
         if (_disposed)
         {
-            _lock.ExitWriteLock();
+            scope.Dispose();
             throw new ObjectDisposedException(nameof(FaissIndex));
         }
-
-        return new WriteScope(_lock);
     }
 
     private void RequireTrained(string operation)
@@ -173,13 +176,19 @@ public sealed partial class FaissIndex : IDisposable
         }
     }
 
-    private readonly ref struct ReadScope(ReaderWriterLockSlim gate)
+    /// <summary>Releases the side of the index lock it was taken on; a struct, so taking the lock allocates nothing.</summary>
+    private readonly ref struct LockScope(ReaderWriterLockSlim gate, bool exclusive)
     {
-        public void Dispose() => gate.ExitReadLock();
-    }
-
-    private readonly ref struct WriteScope(ReaderWriterLockSlim gate)
-    {
-        public void Dispose() => gate.ExitWriteLock();
+        public void Dispose()
+        {
+            if (exclusive)
+            {
+                gate.ExitWriteLock();
+            }
+            else
+            {
+                gate.ExitReadLock();
+            }
+        }
     }
 }

@@ -11,6 +11,7 @@ internal enum FaissStatus
     Std = 3,
     Unknown = 4,
     Argument = 5,
+    NotFound = 6,
 }
 
 internal static class FaissStatusExtensions

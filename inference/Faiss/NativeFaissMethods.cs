@@ -55,7 +55,10 @@ internal static unsafe partial class NativeFaissMethods
     [LibraryImport(Library, EntryPoint = "ovf_index_add_with_ids")]
     internal static partial FaissStatus IndexAddWithIds(FaissIndexHandle index, long n, float* x, long* ids);
 
-    /// <summary>k-NN search into n*k distances and labels. Returns Argument for a parameter the index has no use for.</summary>
+    /// <summary>
+    /// k-NN search into n*k distances and labels. Returns Argument for a parameter the index has no use for.
+    /// An EfSearch on HNSW sets the index's own value for the call: the caller must hold the index exclusively.
+    /// </summary>
     [LibraryImport(Library, EntryPoint = "ovf_index_search")]
     internal static partial FaissStatus IndexSearch(FaissIndexHandle index, long n, float* x, long k, NativeSearchParameters* parameters, float* distances, long* labels);
 
@@ -105,7 +108,7 @@ internal static unsafe partial class NativeFaissMethods
 
     /// <summary>faiss k-means; see <c>ovf_kmeans</c> in ovf_faiss.h. Returns Faiss when faiss rejects the input.</summary>
     [LibraryImport(Library, EntryPoint = "ovf_kmeans")]
-    internal static partial FaissStatus KMeans(int d, long n, float* x, int k, in NativeKMeansParameters parameters, float* centroids, float* objective, long* assignments);
+    internal static partial FaissStatus KMeans(int d, long n, float* x, int k, in NativeKMeansParameters parameters, float* centroids, float* objective, out int iterations, long* assignments);
 
     /// <summary>Mirrors <c>ovf_search_params</c>.</summary>
     [StructLayout(LayoutKind.Sequential)]
