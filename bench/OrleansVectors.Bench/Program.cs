@@ -1,0 +1,20 @@
+using OrleansVectors.Bench;
+
+return args.FirstOrDefault() switch
+{
+    "search" => FaissSearchBenchmark.Run(args[1..]),
+    "digits" => DigitsDemo.Run(args[1..]),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("""
+        usage: OrleansVectors.Bench <command> [options]
+
+          digits   build indexes over the handwritten-digits data set and report what they find
+          search   FaissIndex search throughput against Debian's python3-faiss, same data and threads
+                   options: --base N (100000) --dim D (128) --queries N (1000) --k K (10) --threads T (all) --reps R (5)
+        """);
+    return 2;
+}

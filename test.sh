@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need (Debian packages, NuGet restore), builds everything
+# (including the native faiss binding) and runs every test project. Ends with "N passed, N failed".
+# Extra arguments go to dotnet test, e.g. ./test.sh --filter FullyQualifiedName~Parity
+set -uo pipefail
+cd "$(dirname "$0")"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+bash native/install-deps.sh test || exit 1
+
+log=$(mktemp)
+dotnet test OrleansVectors.sln --nologo "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+
+# Sum the per-project summaries: "Passed!  - Failed:     0, Passed:    61, Skipped:     0, Total:    61"
+read -r passed failed skipped < <(grep -E '(Passed|Failed)! +- Failed: ' "$log" | awk -F'[:,]' '
+  { f += $2; p += $4; s += $6 } END { print p + 0, f + 0, s + 0 }')
+rm -f "$log"
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  echo "dotnet test failed before running every test (build or restore error above)"
+  failed=1
+fi
+summary="$passed passed, $failed failed"
+[ "$skipped" -gt 0 ] && summary="$summary, $skipped skipped"
+echo "$summary"
+exit "$status"
