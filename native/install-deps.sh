@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Installs the Debian packages OrleansVectors needs, only those that are missing; silent when all are there.
 #   install-deps.sh build   what building native/ needs (the default; run by dotnet build itself)
-#   install-deps.sh test    that, plus Debian's python3-faiss and numpy, the tests' reference implementation
+#   install-deps.sh torch   that, plus what makes TorchSharp load on Debian 12 (patchelf, python3)
+#   install-deps.sh test    all of that, plus Debian's python3-faiss and numpy, the tests' reference implementation
+#   install-deps.sh fixtures  all of that, plus python3-torch, to regenerate the committed test fixtures
 set -euo pipefail
 
 packages=(cmake g++ make libfaiss-dev libopenblas-dev libgomp1)
 case "${1:-build}" in
   build) ;;
-  test) packages+=(python3 python3-faiss python3-numpy) ;;
-  *) echo "usage: $0 [build|test]" >&2; exit 2 ;;
+  torch) packages+=(patchelf python3) ;;
+  test) packages+=(patchelf python3 python3-faiss python3-numpy) ;;
+  fixtures) packages+=(patchelf python3 python3-faiss python3-numpy python3-torch) ;;
+  *) echo "usage: $0 [build|torch|test|fixtures]" >&2; exit 2 ;;
 esac
 
 missing=()

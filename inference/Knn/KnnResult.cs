@@ -1,0 +1,33 @@
+using static TorchSharp.torch;
+
+namespace OrleansVectors.Inference.Knn;
+
+/// <summary>
+/// Distances and indices of the nearest neighbours, each a (query rows × k) tensor on the query's device;
+/// indices are int64 positions in the reference. Dispose to free both tensors.
+/// </summary>
+public sealed record KnnResult(Tensor Distances, Tensor Indices) : IDisposable
+{
+    /// <summary>The indices as a rows × k array (copied to the CPU).</summary>
+    public long[,] IndicesArray() => ToArray<long>(Indices);
+
+    /// <summary>The distances as a rows × k array (copied to the CPU).</summary>
+    public float[,] DistancesArray() => ToArray<float>(Distances.to_type(ScalarType.Float32));
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        Distances.Dispose();
+        Indices.Dispose();
+    }
+
+    private static T[,] ToArray<T>(Tensor tensor)
+        where T : unmanaged
+    {
+        using var cpu = tensor.cpu();
+        var flat = cpu.data<T>().ToArray();
+        var result = new T[(int)tensor.shape[0], (int)tensor.shape[1]];
+        Buffer.BlockCopy(flat, 0, result, 0, flat.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
+        return result;
+    }
+}

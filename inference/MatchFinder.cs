@@ -1,0 +1,93 @@
+using OrleansVectors.Inference.Distances;
+using OrleansVectors.Inference.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace OrleansVectors.Inference;
+
+/// <summary>
+/// Decides which embeddings match under a distance and a threshold, as the seed's <c>MatchFinder</c>: for a
+/// similarity (<see cref="BaseDistance.IsInverted"/>) a pair matches when its value is at least the threshold,
+/// for a distance when it is at most the threshold. Stateless and safe to share between threads.
+/// </summary>
+public sealed class MatchFinder
+{
+    /// <summary>Creates a match finder.</summary>
+    /// <param name="distance">The distance or similarity to compare with.</param>
+    /// <param name="threshold">The default threshold, in the distance's units; null to require one per call.</param>
+    /// <exception cref="ArgumentException"><paramref name="threshold"/> is NaN or infinite.</exception>
+    public MatchFinder(BaseDistance distance, double? threshold = null)
+    {
+        ArgumentNullException.ThrowIfNull(distance);
+        if (threshold is { } value && !double.IsFinite(value))
+        {
+            throw new ArgumentException($"The threshold must be a finite number; got {value}.", nameof(threshold));
+        }
+
+        Distance = distance;
+        Threshold = threshold;
+    }
+
+    /// <summary>The distance compared with.</summary>
+    public BaseDistance Distance { get; }
+
+    /// <summary>The default threshold, or null.</summary>
+    public double? Threshold { get; }
+
+    /// <summary>
+    /// Which query rows match which reference rows: element [i, j] is true when query i matches reference j. The
+    /// reference defaults to the query (so the diagonal compares each row with itself).
+    /// </summary>
+    /// <param name="query">Query embeddings (rows × dimension).</param>
+    /// <param name="reference">Reference embeddings, or null for the query itself.</param>
+    /// <param name="threshold">Overrides <see cref="Threshold"/> for this call.</param>
+    /// <exception cref="InvalidOperationException">No threshold here or in the constructor.</exception>
+    /// <exception cref="ArgumentException">Bad embeddings or a non-finite threshold.</exception>
+    public bool[,] GetMatchingPairs(Tensor query, Tensor? reference = null, double? threshold = null)
+    {
+        var limit = TensorChecks.RequireThreshold(threshold ?? Threshold);
+        using var scope = NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var matches = Compare(Distance.Compute(query, reference), limit).cpu();
+        var rows = (int)matches.shape[0];
+        var columns = (int)matches.shape[1];
+        var flat = matches.data<bool>().ToArray();
+        var result = new bool[rows, columns];
+        Buffer.BlockCopy(flat, 0, result, 0, flat.Length);
+        return result;
+    }
+
+    /// <summary>The matching (query row, reference row) pairs, in row-major order: the seed's <c>return_tuples=True</c>.</summary>
+    /// <inheritdoc cref="GetMatchingPairs" path="/exception"/>
+    public IReadOnlyList<(long Query, long Reference)> GetMatchingPairTuples(Tensor query, Tensor? reference = null, double? threshold = null)
+    {
+        var matches = GetMatchingPairs(query, reference, threshold);
+        var pairs = new List<(long, long)>();
+        for (var i = 0; i < matches.GetLength(0); i++)
+        {
+            for (var j = 0; j < matches.GetLength(1); j++)
+            {
+                if (matches[i, j])
+                {
+                    pairs.Add((i, j));
+                }
+            }
+        }
+
+        return pairs;
+    }
+
+    /// <summary>Whether each row of <paramref name="x"/> matches the same row of <paramref name="y"/>.</summary>
+    /// <exception cref="InvalidOperationException">No threshold here or in the constructor.</exception>
+    /// <exception cref="ArgumentException">Bad embeddings, different shapes, or a non-finite threshold.</exception>
+    public bool[] IsMatch(Tensor x, Tensor y, double? threshold = null)
+    {
+        var limit = TensorChecks.RequireThreshold(threshold ?? Threshold);
+        using var scope = NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        return Compare(Distance.PairwiseDistance(x, y), limit).cpu().data<bool>().ToArray();
+    }
+
+    private Tensor Compare(Tensor distances, double threshold) =>
+        Distance.IsInverted ? distances.ge(threshold) : distances.le(threshold);
+}
