@@ -23,7 +23,7 @@ public class InferenceModel<TInput> : IDisposable
     private readonly bool _ownsKnn;
 
     /// <summary>Creates an inference model.</summary>
-    /// <param name="trunk">The model; any TorchSharp module, or a TorchScript file loaded with <see cref="TorchScriptModel"/>.</param>
+    /// <param name="trunk">The model: any TorchSharp module, or a TorchScript file loaded with <see cref="TorchScriptModel"/>.</param>
     /// <param name="embedder">Applied to the trunk's output; null for the identity.</param>
     /// <param name="matchFinder">Decides matches; default cosine similarity with threshold 0.9, as the seed.</param>
     /// <param name="normalizeEmbeddings">L2-normalize embeddings (default true).</param>
@@ -31,8 +31,8 @@ public class InferenceModel<TInput> : IDisposable
     /// <param name="dataDevice">Where tensor inputs go; default CUDA when available, else the CPU (<see cref="InferenceDevice"/>).</param>
     /// <param name="dtype">Tensor inputs are cast to this type first; null leaves them as they are.</param>
     public InferenceModel(
-        nn.Module<TInput, Tensor> trunk,
-        nn.Module<Tensor, Tensor>? embedder = null,
+        nn.IModule<TInput, Tensor> trunk,
+        nn.IModule<Tensor, Tensor>? embedder = null,
         MatchFinder? matchFinder = null,
         bool normalizeEmbeddings = true,
         IKnnFunction? knnFunc = null,
@@ -51,10 +51,10 @@ public class InferenceModel<TInput> : IDisposable
     }
 
     /// <summary>The model.</summary>
-    public nn.Module<TInput, Tensor> Trunk { get; }
+    public nn.IModule<TInput, Tensor> Trunk { get; }
 
     /// <summary>The embedder applied after the trunk, or null.</summary>
-    public nn.Module<Tensor, Tensor>? Embedder { get; }
+    public nn.IModule<Tensor, Tensor>? Embedder { get; }
 
     /// <summary>Decides matches.</summary>
     public MatchFinder MatchFinder { get; }
@@ -79,8 +79,8 @@ public class InferenceModel<TInput> : IDisposable
         ArgumentNullException.ThrowIfNull(batch);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        Trunk.eval();
-        Embedder?.eval();
+        (Trunk as nn.Module)?.eval();
+        (Embedder as nn.Module)?.eval();
         Tensor embeddings;
         try
         {

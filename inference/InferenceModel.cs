@@ -14,8 +14,8 @@ namespace OrleansVectors.Inference;
 /// any other <see cref="IEnumerable{T}"/> of tensors is a sequence of ready-made batches.
 /// </remarks>
 public class InferenceModel(
-    nn.Module<Tensor, Tensor> trunk,
-    nn.Module<Tensor, Tensor>? embedder = null,
+    nn.IModule<Tensor, Tensor> trunk,
+    nn.IModule<Tensor, Tensor>? embedder = null,
     MatchFinder? matchFinder = null,
     bool normalizeEmbeddings = true,
     IKnnFunction? knnFunc = null,
@@ -140,9 +140,10 @@ public class InferenceModel(
 
         IEnumerable<Tensor> Iterate()
         {
+            // No dispose scope here: a scope opened in an iterator stays current while the caller works on the
+            // batch and would capture the caller's results. The items belong to the dataset.
             for (long start = 0; start < dataset.Count; start += batchSize)
             {
-                using var scope = NewDisposeScope();
                 var items = new List<Tensor>();
                 for (var i = start; i < Math.Min(start + batchSize, dataset.Count); i++)
                 {
@@ -152,7 +153,8 @@ public class InferenceModel(
                         : throw new ArgumentException($"Dataset item {i} has no '{inputKey}' tensor; its keys are {string.Join(", ", item.Keys)}.", nameof(inputKey)));
                 }
 
-                yield return Stack(items);
+                using var batch = Stack(items);
+                yield return batch;
             }
         }
     }
