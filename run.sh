@@ -6,4 +6,4 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 
 bash native/install-deps.sh build
 dotnet build bench/OrleansVectors.Bench -c Release --nologo -v quiet -clp:ErrorsOnly
-dotnet bench/OrleansVectors.Bench/bin/Release/net10.0/OrleansVectors.Bench.dll digits "$@"
+dotnet bench/OrleansVectors.Bench/bin/Release/net10.0/linux-x64/OrleansVectors.Bench.dll digits "$@"

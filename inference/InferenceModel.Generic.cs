@@ -98,7 +98,7 @@ public class InferenceModel<TInput> : IDisposable
                 $"The model must return a 2-D floating-point (batch, dimension) tensor; it returned {embeddings.dtype} of shape [{string.Join(", ", embeddings.shape)}].");
         }
 
-        if (!isfinite(embeddings).all().item<bool>())
+        if (!TensorChecks.AllFinite(embeddings))
         {
             throw new ArgumentException($"The input ({Describe(batch)}) produced NaN or infinite embeddings; check it for NaN or infinity.", nameof(batch));
         }

@@ -4,6 +4,7 @@ return args.FirstOrDefault() switch
 {
     "search" => FaissSearchBenchmark.Run(args[1..]),
     "digits" => DigitsDemo.Run(args[1..]),
+    "inference" => InferenceBenchmark.Run(args[1..]),
     _ => Usage(),
 };
 
@@ -12,9 +13,11 @@ static int Usage()
     Console.Error.WriteLine("""
         usage: OrleansVectors.Bench <command> [options]
 
-          digits   build indexes over the handwritten-digits data set and report what they find
-          search   FaissIndex search throughput against Debian's python3-faiss, same data and threads
-                   options: --base N (100000) --dim D (128) --queries N (1000) --k K (10) --threads T (all) --reps R (5)
+          digits     build indexes over the handwritten-digits data set and report what they find
+          search     FaissIndex search throughput against Debian's python3-faiss, same data and threads
+                     options: --base N (100000) --dim D (128) --queries N (1000) --k K (10) --threads T (all) --reps R (5)
+          inference  InferenceModel.GetNearestNeighbors against the trunk and FaissIndex by hand; CustomKnn against FaissKnn
+                     options: --base N (50000) --input-dim D (64) --dim D (128) --queries N (1000) --k K (10) --reps R (5)
         """);
     return 2;
 }

@@ -1,4 +1,6 @@
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -35,11 +37,22 @@ internal static class TensorChecks
             throw new ArgumentException($"Dimension mismatch: the embeddings have {tensor.shape[1]} columns, {expected} were expected.", name);
         }
 
-        using var finite = torch.isfinite(tensor).all();
-        if (!finite.item<bool>())
+        if (!AllFinite(tensor))
         {
             throw new ArgumentException("Embeddings contain NaN or infinite values.", name);
         }
+    }
+
+    /// <summary>Whether every value is finite: a vectorized scan for contiguous float32 CPU tensors, torch elsewhere.</summary>
+    public static bool AllFinite(Tensor tensor)
+    {
+        if (tensor.device_type == DeviceType.CPU && tensor.dtype == ScalarType.Float32 && tensor.is_contiguous())
+        {
+            return TensorPrimitives.IsFiniteAll(MemoryMarshal.Cast<byte, float>(tensor.bytes));
+        }
+
+        using var finite = torch.isfinite(tensor).all();
+        return finite.item<bool>();
     }
 
     /// <summary>Requires a finite threshold.</summary>
