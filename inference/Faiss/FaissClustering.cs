@@ -50,7 +50,7 @@ public static class FaissClustering
     {
         options ??= new FaissKMeansOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
-        var n = VectorChecks.RowCount(vectors, dimension);
+        var n = VectorValidation.RowCount(vectors, dimension);
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
         if (k > n)
         {
@@ -71,7 +71,7 @@ public static class FaissClustering
                     $"InitialCentroids holds {initial.Length} values; k={k} centroids of dimension {dimension} need {centroids.Length}.", nameof(options));
             }
 
-            VectorChecks.RequireFinite(initial, dimension, nameof(options.InitialCentroids));
+            VectorValidation.RequireFinite(initial, dimension, nameof(options.InitialCentroids));
             initial.CopyTo(centroids, 0);
         }
 

@@ -15,7 +15,7 @@ public sealed partial class FaissIndex
     /// <exception cref="ObjectDisposedException">The index was disposed.</exception>
     public unsafe void Train(ReadOnlySpan<float> vectors)
     {
-        var n = VectorChecks.RowCount(vectors, Dimension);
+        var n = VectorValidation.RowCount(vectors, Dimension);
         using var scope = EnterWrite();
         try
         {
@@ -31,7 +31,7 @@ public sealed partial class FaissIndex
     }
 
     /// <summary>Trains on the rows of a 2-D array; see the span overload.</summary>
-    public void Train(float[,] vectors) => Train(VectorChecks.Rows(vectors, Dimension));
+    public void Train(float[,] vectors) => Train(VectorValidation.Rows(vectors, Dimension));
 
     /// <summary>Adds vectors, numbered Count, Count+1, …. IDMap types take ids only: use <see cref="AddWithIds"/>.</summary>
     /// <param name="vectors">Row-major vectors, a whole number of <see cref="Dimension"/>-wide rows, all finite.</param>
@@ -40,7 +40,7 @@ public sealed partial class FaissIndex
     /// <exception cref="ObjectDisposedException">The index was disposed.</exception>
     public unsafe void Add(ReadOnlySpan<float> vectors)
     {
-        var n = VectorChecks.RowCount(vectors, Dimension);
+        var n = VectorValidation.RowCount(vectors, Dimension);
         if (HasIdMap)
         {
             throw new InvalidOperationException($"The index '{Description ?? "deserialized"}' maps caller ids: add vectors with AddWithIds.");
@@ -62,7 +62,7 @@ public sealed partial class FaissIndex
     }
 
     /// <summary>Adds the rows of a 2-D array; see the span overload.</summary>
-    public void Add(float[,] vectors) => Add(VectorChecks.Rows(vectors, Dimension));
+    public void Add(float[,] vectors) => Add(VectorValidation.Rows(vectors, Dimension));
 
     /// <summary>Adds vectors under caller ids. Only index types that map ids (factory strings starting "IDMap") or IVF types accept ids.</summary>
     /// <param name="vectors">Row-major vectors, all finite.</param>
@@ -74,7 +74,7 @@ public sealed partial class FaissIndex
     /// <exception cref="ObjectDisposedException">The index was disposed.</exception>
     public unsafe void AddWithIds(ReadOnlySpan<float> vectors, ReadOnlySpan<long> ids)
     {
-        var n = VectorChecks.RowCount(vectors, Dimension);
+        var n = VectorValidation.RowCount(vectors, Dimension);
         if (ids.Length != n)
         {
             throw new ArgumentException($"{ids.Length} ids were given for {n} vectors; there must be exactly one id per vector.", nameof(ids));

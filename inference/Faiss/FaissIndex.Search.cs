@@ -18,7 +18,7 @@ public sealed partial class FaissIndex
     /// <exception cref="ObjectDisposedException">The index was disposed.</exception>
     public FaissKnnResult Search(ReadOnlySpan<float> queries, int k, FaissSearchParameters? parameters = null)
     {
-        var n = VectorChecks.RowCount(queries, Dimension);
+        var n = VectorValidation.RowCount(queries, Dimension);
         CheckK(k, n);
         var distances = new float[n * k];
         var labels = new long[n * k];
@@ -29,7 +29,7 @@ public sealed partial class FaissIndex
     /// <summary>Finds the <paramref name="k"/> nearest stored vectors of each row of <paramref name="queries"/>.</summary>
     /// <exception cref="ArgumentException">The column count differs from <see cref="Dimension"/>; otherwise as the span overload.</exception>
     public FaissKnnResult Search(float[,] queries, int k, FaissSearchParameters? parameters = null) =>
-        Search(VectorChecks.Rows(queries, Dimension), k, parameters);
+        Search(VectorValidation.Rows(queries, Dimension), k, parameters);
 
     /// <summary>
     /// Finds the <paramref name="k"/> nearest neighbours into caller buffers, allocating nothing: the hot path
@@ -43,7 +43,7 @@ public sealed partial class FaissIndex
     /// <exception cref="ArgumentException">A buffer is too small; otherwise as the allocating overload.</exception>
     public void Search(ReadOnlySpan<float> queries, int k, Span<float> distances, Span<long> labels, FaissSearchParameters? parameters = null)
     {
-        var n = VectorChecks.RowCount(queries, Dimension);
+        var n = VectorValidation.RowCount(queries, Dimension);
         CheckK(k, n);
         var needed = n * k;
         if (distances.Length < needed)
@@ -72,7 +72,7 @@ public sealed partial class FaissIndex
     /// <exception cref="ObjectDisposedException">The index was disposed.</exception>
     public unsafe FaissRangeSearchResult RangeSearch(ReadOnlySpan<float> queries, float radius, FaissSearchParameters? parameters = null)
     {
-        var n = VectorChecks.RowCount(queries, Dimension);
+        var n = VectorValidation.RowCount(queries, Dimension);
         if (!float.IsFinite(radius))
         {
             throw new ArgumentException($"The radius must be a finite number; got {radius}.", nameof(radius));
@@ -112,7 +112,7 @@ public sealed partial class FaissIndex
 
     /// <summary>Range search over the rows of a 2-D array; see the span overload.</summary>
     public FaissRangeSearchResult RangeSearch(float[,] queries, float radius, FaissSearchParameters? parameters = null) =>
-        RangeSearch(VectorChecks.Rows(queries, Dimension), radius, parameters);
+        RangeSearch(VectorValidation.Rows(queries, Dimension), radius, parameters);
 
     private unsafe void SearchCore(ReadOnlySpan<float> queries, int n, int k, Span<float> distances, Span<long> labels, FaissSearchParameters? parameters)
     {

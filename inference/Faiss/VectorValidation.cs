@@ -4,8 +4,8 @@ using System.Runtime.InteropServices;
 
 namespace OrleansVectors.Inference.Faiss;
 
-/// <summary>Argument checks shared by every call that hands vectors to faiss.</summary>
-internal static class VectorChecks
+/// <summary>Argument checks shared by every call that hands vectors to faiss, and by the grains that take vectors over the wire.</summary>
+public static class VectorValidation
 {
     /// <summary>Returns the number of <paramref name="dimension"/>-wide rows in <paramref name="vectors"/>.</summary>
     /// <exception cref="ArgumentException">Empty, not a whole number of rows, or a value that is NaN or infinite.</exception>
@@ -42,7 +42,7 @@ internal static class VectorChecks
     }
 
     /// <summary>A row-major view over a 2-D array whose second dimension must equal <paramref name="dimension"/>.</summary>
-    public static ReadOnlySpan<float> Rows(float[,] vectors, int dimension, [CallerArgumentExpression(nameof(vectors))] string? name = null)
+    internal static ReadOnlySpan<float> Rows(float[,] vectors, int dimension, [CallerArgumentExpression(nameof(vectors))] string? name = null)
     {
         ArgumentNullException.ThrowIfNull(vectors, name);
         if (vectors.GetLength(1) != dimension)

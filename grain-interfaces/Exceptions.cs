@@ -1,0 +1,85 @@
+namespace OrleansVectors.GrainInterfaces;
+
+/// <summary>A query could not be answered because a shard failed or did not answer in time.</summary>
+[GenerateSerializer, Alias("ov.ShardUnavailableException")]
+public sealed class ShardUnavailableException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public ShardUnavailableException(string index, int shard, string reason, Exception? inner = null)
+        : base($"Shard {shard} of index '{index}' failed: {reason}", inner)
+    {
+        Index = index;
+        Shard = shard;
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public ShardUnavailableException()
+        : this("", -1, "unknown")
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public ShardUnavailableException(string message)
+        : base(message)
+    {
+        Index = "";
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public ShardUnavailableException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+        Index = "";
+    }
+
+    /// <summary>The index.</summary>
+    [Id(0)] public string Index { get; } = "";
+
+    /// <summary>The shard that failed.</summary>
+    [Id(1)] public int Shard { get; }
+}
+
+/// <summary>The named index does not exist (never created, or dropped).</summary>
+[GenerateSerializer, Alias("ov.IndexNotFoundException")]
+public sealed class IndexNotFoundException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public IndexNotFoundException(string index)
+        : base($"No index named '{index}': create it first.") => Index = index;
+
+    /// <summary>Creates the exception.</summary>
+    public IndexNotFoundException()
+        : this("")
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public IndexNotFoundException(string message, Exception innerException)
+        : base(message, innerException) => Index = "";
+
+    /// <summary>The index name.</summary>
+    [Id(0)] public string Index { get; } = "";
+}
+
+/// <summary>A shard was addressed with another generation of its index (the index was dropped and created again).</summary>
+[GenerateSerializer, Alias("ov.StaleGenerationException")]
+public sealed class StaleGenerationException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public StaleGenerationException(string shard)
+        : base($"Shard '{shard}' belongs to another generation of its index (dropped and created again).")
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public StaleGenerationException()
+        : this("?")
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public StaleGenerationException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

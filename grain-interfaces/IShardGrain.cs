@@ -1,0 +1,47 @@
+using Orleans.Concurrency;
+
+namespace OrleansVectors.GrainInterfaces;
+
+/// <summary>
+/// One shard of an index (key "index/shard"): a faiss index over its part of the vectors, keyed by global ids,
+/// placed by the shard placement strategy. Reached through <see cref="IIndexGrain"/> and <see cref="IQueryGrain"/>.
+/// </summary>
+[Alias("ov.IShardGrain")]
+public interface IShardGrain : IGrainWithStringKey
+{
+    /// <summary>Creates the shard's index for a spec and generation (idempotent for the same generation).</summary>
+    [Alias("Initialize")]
+    Task InitializeAsync(IndexSpec spec, Guid generation);
+
+    /// <summary>Embeds (when the index has a model) and adds vectors under the given global ids.</summary>
+    [Alias("Add")]
+    Task<long> AddAsync(Guid generation, VectorBatch vectors, long[] ids);
+
+    /// <summary>Trains the shard's index on a sample (embedded first when the index has a model).</summary>
+    [Alias("Train")]
+    Task TrainAsync(Guid generation, VectorBatch sample);
+
+    /// <summary>The k nearest stored vectors of each query embedding, with global ids.</summary>
+    [Alias("Search"), ReadOnly]
+    Task<NeighborResults> SearchAsync(Guid generation, VectorBatch queries, int k, QueryOptions options);
+
+    /// <summary>Every stored vector within <paramref name="radius"/> of each query embedding.</summary>
+    [Alias("RangeSearch"), ReadOnly]
+    Task<RangeResults> RangeSearchAsync(Guid generation, VectorBatch queries, float radius, QueryOptions options);
+
+    /// <summary>Which of the given ids the shard already holds.</summary>
+    [Alias("FindExisting"), ReadOnly]
+    Task<long[]> FindExistingAsync(Guid generation, long[] ids);
+
+    /// <summary>Removes ids; returns how many were present.</summary>
+    [Alias("Remove")]
+    Task<long> RemoveAsync(Guid generation, long[] ids);
+
+    /// <summary>Count and silo of the shard.</summary>
+    [Alias("Describe"), ReadOnly]
+    Task<ShardDescription> DescribeAsync();
+
+    /// <summary>Drops the shard's index and deactivates.</summary>
+    [Alias("Drop")]
+    Task DropAsync();
+}

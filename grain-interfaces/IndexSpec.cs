@@ -1,0 +1,72 @@
+namespace OrleansVectors.GrainInterfaces;
+
+/// <summary>What an index is: fixed when it is created.</summary>
+[GenerateSerializer, Immutable, Alias("ov.IndexSpec")]
+public sealed record IndexSpec
+{
+    /// <summary>Dimension of the stored vectors (the model's output dimension when a model is set), at least 1.</summary>
+    [Id(0)] public required int Dimension { get; init; }
+
+    /// <summary>How vectors are compared (default L2).</summary>
+    [Id(1)] public VectorMetric Metric { get; init; } = VectorMetric.L2;
+
+    /// <summary>The faiss index-factory string of every shard (default "Flat"); ids are mapped by the shard, so no "IDMap" prefix.</summary>
+    [Id(2)] public string Factory { get; init; } = "Flat";
+
+    /// <summary>Number of shards, 1 to <see cref="MaxShards"/> (default 1).</summary>
+    [Id(3)] public int ShardCount { get; init; } = 1;
+
+    /// <summary>Path of a TorchScript model on every silo that embeds raw inputs, or null when callers send embeddings.</summary>
+    [Id(4)] public string? Model { get; init; }
+
+    /// <summary>Width of a raw input row when a model is set (what the model takes), else null.</summary>
+    [Id(5)] public int? InputDimension { get; init; }
+
+    /// <summary>The default threshold of matches, in the metric's units, or null to require one per call.</summary>
+    [Id(6)] public double? MatchThreshold { get; init; }
+
+    /// <summary>Whether model outputs are L2-normalized before indexing (default true, as InferenceModel).</summary>
+    [Id(7)] public bool NormalizeEmbeddings { get; init; } = true;
+
+    /// <summary>The most shards an index may have.</summary>
+    public const int MaxShards = 256;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first field that is out of range.</summary>
+    public void Validate()
+    {
+        if (Dimension < 1)
+        {
+            throw new ArgumentException($"Dimension must be at least 1; got {Dimension}.", nameof(Dimension));
+        }
+
+        if (!Enum.IsDefined(Metric))
+        {
+            throw new ArgumentException($"Metric must be L2 or InnerProduct; got {Metric}.", nameof(Metric));
+        }
+
+        if (string.IsNullOrWhiteSpace(Factory))
+        {
+            throw new ArgumentException("Factory must be a faiss index-factory string such as \"Flat\" or \"IVF256,Flat\".", nameof(Factory));
+        }
+
+        if (ShardCount < 1 || ShardCount > MaxShards)
+        {
+            throw new ArgumentException($"ShardCount must be between 1 and {MaxShards}; got {ShardCount}.", nameof(ShardCount));
+        }
+
+        if ((Model is null) != (InputDimension is null))
+        {
+            throw new ArgumentException("Model and InputDimension go together: set both (raw inputs are embedded by the model) or neither.", nameof(InputDimension));
+        }
+
+        if (InputDimension is < 1)
+        {
+            throw new ArgumentException($"InputDimension must be at least 1; got {InputDimension}.", nameof(InputDimension));
+        }
+
+        if (MatchThreshold is { } threshold && !double.IsFinite(threshold))
+        {
+            throw new ArgumentException($"MatchThreshold must be a finite number; got {threshold}.", nameof(MatchThreshold));
+        }
+    }
+}

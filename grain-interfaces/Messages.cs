@@ -1,0 +1,53 @@
+namespace OrleansVectors.GrainInterfaces;
+
+/// <summary>How a query fans out.</summary>
+[GenerateSerializer, Immutable, Alias("ov.QueryOptions")]
+public sealed record QueryOptions
+{
+    /// <summary>Answer with the shards that did answer when some fail or time out, flagged in the result; default false: fail the query.</summary>
+    [Id(0)] public bool AllowPartial { get; init; }
+
+    /// <summary>How long each shard may take (default 30 s).</summary>
+    [Id(1)] public TimeSpan ShardTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>IVF shards: lists probed, or null for the index's own setting.</summary>
+    [Id(2)] public int? NProbe { get; init; }
+
+    /// <summary>HNSW shards: candidate list size, or null for the index's own setting.</summary>
+    [Id(3)] public int? EfSearch { get; init; }
+
+    /// <summary>Shards queried at once (default 16).</summary>
+    [Id(4)] public int MaxConcurrency { get; init; } = 16;
+
+    /// <summary>The defaults.</summary>
+    public static QueryOptions Default { get; } = new();
+}
+
+/// <summary>Where an index's shards are and how full they are.</summary>
+[GenerateSerializer, Immutable, Alias("ov.IndexDescription")]
+public sealed record IndexDescription(
+    [property: Id(0)] string Name,
+    [property: Id(1)] IndexSpec Spec,
+    [property: Id(2)] long Count,
+    [property: Id(3)] IReadOnlyList<ShardDescription> Shards);
+
+/// <summary>One shard: its number, vector count and silo.</summary>
+[GenerateSerializer, Immutable, Alias("ov.ShardDescription")]
+public sealed record ShardDescription(
+    [property: Id(0)] int Shard,
+    [property: Id(1)] long Count,
+    [property: Id(2)] string Silo);
+
+/// <summary>What an acknowledged add assigned: ids FirstId … FirstId+Count−1 when the index numbers vectors, the caller's ids otherwise.</summary>
+[GenerateSerializer, Immutable, Alias("ov.AddReceipt")]
+public sealed record AddReceipt(
+    [property: Id(0)] long FirstId,
+    [property: Id(1)] int Count,
+    [property: Id(2)] int Shard);
+
+/// <summary>What a query front needs to fan out: the spec and the generation of the index (a new one after drop and create).</summary>
+[GenerateSerializer, Immutable, Alias("ov.ShardMap")]
+public sealed record ShardMap(
+    [property: Id(0)] string Name,
+    [property: Id(1)] IndexSpec Spec,
+    [property: Id(2)] Guid Generation);

@@ -1,0 +1,62 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Orleans.Persistence.FileStorage;
+using Orleans.Runtime.MembershipService.SiloMetadata;
+using OrleansVectors.Grains.Models;
+using OrleansVectors.Grains.Placement;
+using OrleansVectors.Inference.Faiss;
+
+namespace OrleansVectors.Grains.Hosting;
+
+/// <summary>Adds OrleansVectors to a silo.</summary>
+public static class OrleansVectorsSiloBuilderExtensions
+{
+    /// <summary>
+    /// Adds the OrleansVectors grains' services: the shard placement director, the silo's model host, validated
+    /// options, and silo metadata that tells other silos whether this one has an accelerator. Index grains also
+    /// need a grain storage provider named <see cref="OrleansVectorsStorage.Name"/>: see
+    /// <see cref="AddOrleansVectorsFileStorage"/>, or register any provider under that name.
+    /// </summary>
+    public static ISiloBuilder AddOrleansVectors(this ISiloBuilder builder, Action<OrleansVectorsOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var options = new OrleansVectorsOptions();
+        configure?.Invoke(options);
+        builder.UseSiloMetadata(new Dictionary<string, string>
+        {
+            [SiloMetadataAcceleratorSilos.MetadataKey] = options.HasAccelerator ? "true" : "false",
+        });
+        builder.Services.AddOrleansVectors(configure);
+        return builder;
+    }
+
+    /// <summary>The services behind <see cref="AddOrleansVectors(ISiloBuilder, Action{OrleansVectorsOptions}?)"/>.</summary>
+    public static IServiceCollection AddOrleansVectors(this IServiceCollection services, Action<OrleansVectorsOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var optionsBuilder = services.AddOptionsWithValidateOnStart<OrleansVectorsOptions>();
+        if (configure is not null)
+        {
+            optionsBuilder.Configure(configure);
+        }
+
+        optionsBuilder.PostConfigure(o => FaissLibrary.ThreadCount = o.FaissThreads);
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OrleansVectorsOptions>, OrleansVectorsOptionsValidator>());
+        services.TryAddSingleton<IModelHost, TorchScriptModelHost>();
+        services.TryAddSingleton<IAcceleratorSilos, SiloMetadataAcceleratorSilos>();
+        services.AddPlacementDirector<ShardPlacementStrategy, ShardPlacementDirector>();
+        return services;
+    }
+
+    /// <summary>
+    /// Stores index grains' state (specs, id counters, shard counts; never vectors) as files under
+    /// <paramref name="directory"/>, shared by every silo on the machine.
+    /// </summary>
+    public static ISiloBuilder AddOrleansVectorsFileStorage(this ISiloBuilder builder, string directory)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        return builder.AddFileGrainStorage(OrleansVectorsStorage.Name, o => o.RootDirectory = directory);
+    }
+}

@@ -1,0 +1,71 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using OrleansVectors.GrainInterfaces;
+using OrleansVectors.Inference;
+using OrleansVectors.Inference.Models;
+using static TorchSharp.torch;
+
+namespace OrleansVectors.Grains.Models;
+
+/// <summary>
+/// Loads each TorchScript model once per silo (on its accelerator when there is one) and embeds batches with it
+/// on the thread pool, a bounded number of rows at a time. Thread-safe.
+/// </summary>
+public sealed partial class TorchScriptModelHost(ILogger<TorchScriptModelHost> logger) : IModelHost, IDisposable
+{
+    private const int RowsPerBatch = 1024;
+    private readonly ConcurrentDictionary<(string Path, bool Normalize), Lazy<InferenceModel>> _models = new();
+
+    /// <inheritdoc/>
+    public async Task<VectorBatch> EmbedAsync(IndexSpec spec, VectorBatch inputs, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (spec.Model is null)
+        {
+            return inputs;
+        }
+
+        if (inputs.Dimension != spec.InputDimension)
+        {
+            throw new ArgumentException($"The model of this index takes rows of {spec.InputDimension} values; got {inputs.Dimension}.", nameof(inputs));
+        }
+
+        var model = _models.GetOrAdd((spec.Model, spec.NormalizeEmbeddings), key => new Lazy<InferenceModel>(() => Load(key.Path, key.Normalize))).Value;
+        return await Task.Run(() => Embed(model, spec, inputs), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        foreach (var model in _models.Values.Where(m => m.IsValueCreated))
+        {
+            (model.Value.Trunk as IDisposable)?.Dispose();
+            model.Value.Dispose();
+        }
+    }
+
+    private static VectorBatch Embed(InferenceModel model, IndexSpec spec, VectorBatch inputs)
+    {
+        using var scope = NewDisposeScope();
+        var rows = tensor(inputs.Values.ToArray(), [inputs.Count, inputs.Dimension]);
+        var embeddings = model.GetEmbeddings(rows, RowsPerBatch).to_type(ScalarType.Float32).cpu().contiguous();
+        if (embeddings.shape[1] != spec.Dimension)
+        {
+            throw new InvalidOperationException($"The model '{spec.Model}' returns {embeddings.shape[1]} values per row; the index has dimension {spec.Dimension}.");
+        }
+
+        return VectorBatch.FromRows(MemoryMarshal.Cast<byte, float>(embeddings.bytes), spec.Dimension);
+    }
+
+    private InferenceModel Load(string path, bool normalize)
+    {
+        var module = TorchScriptModel.Load(path);
+        LogModelLoaded(path, InferenceDevice.Default.ToString());
+        return new InferenceModel(module, normalizeEmbeddings: normalize);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Loaded model {Path} on {Device}")]
+    private partial void LogModelLoaded(string path, string device);
+}

@@ -1,0 +1,154 @@
+using Microsoft.Extensions.Logging;
+using Orleans.Concurrency;
+using OrleansVectors.GrainInterfaces;
+using OrleansVectors.Grains.Models;
+using OrleansVectors.Inference.Faiss;
+
+namespace OrleansVectors.Grains;
+
+/// <summary>
+/// The query front: a reentrant stateless worker on every silo. It reads the index's shard map (cached, and
+/// refreshed when a shard says the index was re-created), embeds the queries once with the silo's model host,
+/// asks every shard for its top-k with bounded concurrency and a per-shard timeout, and merges exactly.
+/// </summary>
+[StatelessWorker, Reentrant]
+public sealed partial class QueryGrain(IModelHost models, ILogger<QueryGrain> logger) : Grain, IQueryGrain
+{
+    private readonly Dictionary<string, ShardMap> _maps = [];
+
+    /// <inheritdoc/>
+    public async Task<NeighborResults> SearchAsync(string index, VectorBatch queries, int k, QueryOptions? options = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(k, FaissIndex.MaxK);
+        options = Check(options);
+        return await WithFreshMap(index, async map =>
+        {
+            var embeddings = await Embed(map, queries);
+            var (results, failed) = await FanOut(map, options, (shard, generation) => shard.SearchAsync(generation, embeddings, k, options));
+            return TopKMerge.Merge(results, embeddings.Count, k, map.Spec.Metric, failed);
+        });
+    }
+
+    /// <inheritdoc/>
+    public async Task<RangeResults> MatchAsync(string index, VectorBatch queries, float? threshold = null, QueryOptions? options = null)
+    {
+        options = Check(options);
+        return await WithFreshMap(index, async map =>
+        {
+            var radius = threshold ?? (float?)map.Spec.MatchThreshold
+                ?? throw new InvalidOperationException($"No match threshold: pass one to this call or create index '{index}' with a MatchThreshold.");
+            if (!float.IsFinite(radius))
+            {
+                throw new ArgumentException($"The threshold must be a finite number; got {radius}.", nameof(threshold));
+            }
+
+            var embeddings = await Embed(map, queries);
+            var (results, failed) = await FanOut(map, options, (shard, generation) => shard.RangeSearchAsync(generation, embeddings, radius, options));
+            return TopKMerge.MergeRanges(results, embeddings.Count, map.Spec.Metric, failed);
+        });
+    }
+
+    /// <inheritdoc/>
+    public async Task<VectorBatch> EmbedAsync(string index, VectorBatch inputs) =>
+        await WithFreshMap(index, map => Embed(map, inputs));
+
+    private static QueryOptions Check(QueryOptions? options)
+    {
+        options ??= QueryOptions.Default;
+        if (options.ShardTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.ShardTimeout, "ShardTimeout must be positive.");
+        }
+
+        if (options.MaxConcurrency < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.MaxConcurrency, "MaxConcurrency must be at least 1.");
+        }
+
+        return options;
+    }
+
+    private async Task<VectorBatch> Embed(ShardMap map, VectorBatch queries)
+    {
+        ArgumentNullException.ThrowIfNull(queries);
+        var width = map.Spec.InputDimension ?? map.Spec.Dimension;
+        if (queries.Dimension != width)
+        {
+            throw new ArgumentException(
+                $"Dimension mismatch: the queries have {queries.Dimension} values each, index '{map.Name}' takes {width}.", nameof(queries));
+        }
+
+        VectorValidation.RequireFinite(queries.Values, width, nameof(queries));
+        return await models.EmbedAsync(map.Spec, queries);
+    }
+
+    /// <summary>Runs a query against the cached shard map; when a shard reports a re-created index, once more with a fresh map.</summary>
+    private async Task<T> WithFreshMap<T>(string index, Func<ShardMap, Task<T>> query)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(index);
+        var map = await Map(index, refresh: false);
+        try
+        {
+            return await query(map);
+        }
+        catch (StaleGenerationException)
+        {
+            return await query(await Map(index, refresh: true));
+        }
+    }
+
+    private async Task<ShardMap> Map(string index, bool refresh)
+    {
+        if (refresh || !_maps.TryGetValue(index, out var map))
+        {
+            map = await GrainFactory.GetGrain<IIndexGrain>(index).GetShardMapAsync();
+            _maps[index] = map;
+        }
+
+        return map;
+    }
+
+    private async Task<(List<T> Results, int[] Failed)> FanOut<T>(ShardMap map, QueryOptions options, Func<IShardGrain, Guid, Task<T>> call)
+    {
+        using var gate = new SemaphoreSlim(options.MaxConcurrency);
+        var calls = Enumerable.Range(0, map.Spec.ShardCount).Select(async shard =>
+        {
+            await gate.WaitAsync();
+            try
+            {
+                var grain = GrainFactory.GetGrain<IShardGrain>(ShardGrain.Key(map.Name, shard));
+                return (Shard: shard, Result: await call(grain, map.Generation).WaitAsync(options.ShardTimeout), Error: (Exception?)null);
+            }
+            catch (Exception e)
+            {
+                return (Shard: shard, Result: default(T), Error: e);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }).ToList();
+        var outcomes = await Task.WhenAll(calls);
+
+        var failures = outcomes.Where(o => o.Error is not null).ToList();
+        if (failures.Select(f => f.Error).OfType<StaleGenerationException>().FirstOrDefault() is { } stale)
+        {
+            throw stale;
+        }
+
+        if (failures.Count > 0 && (!options.AllowPartial || failures.Count == outcomes.Length))
+        {
+            var first = failures[0];
+
+            LogShardFailed(map.Name, first.Shard, first.Error!.Message);
+            var reason = first.Error is TimeoutException ? $"no answer within {options.ShardTimeout.TotalSeconds:0.###} s" : first.Error.Message;
+            throw new ShardUnavailableException(map.Name, first.Shard, reason);
+        }
+
+        return ([.. outcomes.Where(o => o.Error is null).Select(o => o.Result!)], [.. failures.Select(f => f.Shard)]);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Index {Index}: shard {Shard} failed: {Reason}")]
+    private partial void LogShardFailed(string index, int shard, string reason);
+}
