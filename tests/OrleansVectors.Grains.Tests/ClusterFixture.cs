@@ -1,0 +1,39 @@
+using Orleans.TestingHost;
+using OrleansVectors.GrainInterfaces;
+using OrleansVectors.Grains.Hosting;
+
+namespace OrleansVectors.Grains.Tests;
+
+/// <summary>A real three-silo cluster (in-process test cluster) running the OrleansVectors grains.</summary>
+public class ClusterFixture : IAsyncLifetime
+{
+    private readonly string _storage = Directory.CreateTempSubdirectory("ovf-cluster-").FullName;
+
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+
+    public IClusterClient Client => Cluster.Client;
+
+    public IQueryGrain Query => Client.GetGrain<IQueryGrain>(0);
+
+    public IIndexGrain Index(string name) => Client.GetGrain<IIndexGrain>(name);
+
+    public async Task InitializeAsync()
+    {
+        var builder = new InProcessTestClusterBuilder(3);
+        builder.ConfigureSilo((_, silo) => silo.AddOrleansVectors().AddOrleansVectorsFileStorage(_storage));
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Cluster.DisposeAsync();
+        Directory.Delete(_storage, recursive: true);
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class SharedCluster : ICollectionFixture<ClusterFixture>
+{
+    public const string Name = "three-silo cluster";
+}

@@ -1,0 +1,34 @@
+using OrleansVectors.GrainInterfaces;
+
+namespace OrleansVectors.Grains.Tests;
+
+internal static class TestVectors
+{
+    public static float[] Uniform(int count, int dimension, int seed)
+    {
+        var random = new Random(seed);
+        var values = new float[count * dimension];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = (random.NextSingle() * 2) - 1;
+        }
+
+        return values;
+    }
+
+    public static VectorBatch Batch(float[] values, int dimension, int start, int count) =>
+        VectorBatch.FromRows(values.AsSpan(start * dimension, count * dimension), dimension);
+
+    /// <summary>Adds all rows in batches, returns the receipts.</summary>
+    public static async Task<List<AddReceipt>> AddAll(IIndexGrain index, float[] values, int dimension, int batchSize)
+    {
+        var receipts = new List<AddReceipt>();
+        var rows = values.Length / dimension;
+        for (var start = 0; start < rows; start += batchSize)
+        {
+            receipts.Add(await index.AddAsync(Batch(values, dimension, start, Math.Min(batchSize, rows - start))));
+        }
+
+        return receipts;
+    }
+}
