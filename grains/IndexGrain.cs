@@ -27,9 +27,15 @@ public sealed partial class IndexGrain(
                 : throw new InvalidOperationException($"Index '{Name}' already exists with a different spec; drop it first to change it.");
         }
 
-        // Fail here, on a bad factory string, before any shard exists.
-        using (FaissIndex.Create(spec.Dimension, ShardGrain.ShardFactory(spec.Factory), ShardGrain.ToFaiss(spec.Metric)))
+        // Fail here, on a bad factory string, before any shard exists (without faiss's exception as the inner
+        // one: exceptions cross the wire, and FaissException is not an Orleans-serializable type).
+        try
         {
+            FaissIndex.Create(spec.Dimension, ShardGrain.ShardFactory(spec.Factory), ShardGrain.ToFaiss(spec.Metric)).Dispose();
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException(e.Message, nameof(spec));
         }
 
         var generation = Guid.NewGuid();

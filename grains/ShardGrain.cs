@@ -57,7 +57,7 @@ public sealed partial class ShardGrain(IModelHost models, ILogger<ShardGrain> lo
         }
 
         var embeddings = await models.EmbedAsync(spec, vectors);
-        await Task.Run(() =>
+        await Faiss(() =>
         {
             if (!index.IsTrained)
             {
@@ -65,6 +65,7 @@ public sealed partial class ShardGrain(IModelHost models, ILogger<ShardGrain> lo
             }
 
             index.AddWithIds(embeddings.Values, ids);
+            return true;
         });
         _ids.UnionWith(ids);
         return index.Count;
@@ -75,7 +76,11 @@ public sealed partial class ShardGrain(IModelHost models, ILogger<ShardGrain> lo
     {
         var (index, spec) = Require(generation);
         var embeddings = await models.EmbedAsync(spec, sample);
-        await Task.Run(() => index.Train(embeddings.Values));
+        await Faiss(() =>
+        {
+            index.Train(embeddings.Values);
+            return true;
+        });
     }
 
     /// <inheritdoc/>
@@ -88,7 +93,7 @@ public sealed partial class ShardGrain(IModelHost models, ILogger<ShardGrain> lo
             return Empty(queries.Count, k);
         }
 
-        var result = await Task.Run(() => index.Search(queries.Values, k, parameters));
+        var result = await Faiss(() => index.Search(queries.Values, k, parameters));
         return NeighborResults.Create(result.Distances, result.Labels, result.QueryCount, result.K);
     }
 
@@ -102,7 +107,7 @@ public sealed partial class ShardGrain(IModelHost models, ILogger<ShardGrain> lo
             return RangeResults.Create(new long[queries.Count + 1], [], []);
         }
 
-        var result = await Task.Run(() => index.RangeSearch(queries.Values, radius, parameters));
+        var result = await Faiss(() => index.RangeSearch(queries.Values, radius, parameters));
         return RangeResults.Create(result.Offsets, result.Distances, result.Labels);
     }
 
@@ -117,7 +122,7 @@ public sealed partial class ShardGrain(IModelHost models, ILogger<ShardGrain> lo
     public async Task<long> RemoveAsync(Guid generation, long[] ids)
     {
         var (index, _) = Require(generation);
-        var removed = await Task.Run(() => index.Remove(ids));
+        var removed = await Faiss(() => index.Remove(ids));
         _ids.ExceptWith(ids);
         return removed;
     }
@@ -165,6 +170,23 @@ public sealed partial class ShardGrain(IModelHost models, ILogger<ShardGrain> lo
                 NProbe = index.SupportsNProbe ? options.NProbe : null,
                 EfSearch = index.SupportsEfSearch ? options.EfSearch : null,
             };
+
+    /// <summary>
+    /// Runs faiss work on the thread pool. A <see cref="FaissException"/> becomes an
+    /// <see cref="InvalidOperationException"/> with faiss's message and the shard's name: exceptions cross the
+    /// wire, and faiss's type is not an Orleans-serializable one.
+    /// </summary>
+    private async Task<T> Faiss<T>(Func<T> work)
+    {
+        try
+        {
+            return await Task.Run(work);
+        }
+        catch (FaissException e)
+        {
+            throw new InvalidOperationException($"Shard '{this.GetPrimaryKeyString()}': {e.Message}");
+        }
+    }
 
     private NeighborResults Empty(int queryCount, int k)
     {

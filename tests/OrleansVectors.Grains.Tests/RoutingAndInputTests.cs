@@ -1,0 +1,98 @@
+using OrleansVectors.GrainInterfaces;
+
+namespace OrleansVectors.Grains.Tests;
+
+[Collection(SharedCluster.Name)]
+public sealed class RoutingAndInputTests(ClusterFixture fixture)
+{
+    private const int D = 8;
+
+    [Theory]
+    [InlineData(3)]
+    [InlineData(8)]
+    public async Task Shards_fill_evenly_and_sit_on_every_silo(int shards)
+    {
+        var name = $"routing-{shards}";
+        var index = fixture.Index(name);
+        await index.CreateAsync(new IndexSpec { Dimension = D, ShardCount = shards });
+        await TestVectors.AddAll(index, TestVectors.Uniform(1000, D, seed: 3), D, batchSize: 30);
+
+        var description = await index.DescribeAsync();
+
+        Assert.Equal(1000, description.Count);
+        Assert.Equal(1000, description.Shards.Sum(s => s.Count));
+        Assert.True(description.Shards.Max(s => s.Count) - description.Shards.Min(s => s.Count) <= 30, "counts differ by at most one batch");
+        var silos = fixture.Cluster.Silos.Select(s => s.SiloAddress.ToString()).ToHashSet();
+        Assert.Equal(silos, description.Shards.Select(s => s.Silo).ToHashSet());
+    }
+
+    [Fact]
+    public async Task Bad_input_gets_specific_exceptions_and_leaves_the_index_unchanged()
+    {
+        var index = fixture.Index("bad-input");
+        await index.CreateAsync(new IndexSpec { Dimension = D, ShardCount = 2 });
+        await index.AddAsync(VectorBatch.FromRows(TestVectors.Uniform(10, D, seed: 1), D));
+        var good = VectorBatch.FromRows(TestVectors.Uniform(2, D, seed: 2), D);
+        var nan = TestVectors.Uniform(2, D, seed: 3);
+        nan[5] = float.NaN;
+
+        await Assert.ThrowsAsync<IndexNotFoundException>(() => fixture.Query.SearchAsync("no-such-index", good, 1));
+        await Assert.ThrowsAsync<IndexNotFoundException>(() => fixture.Index("no-such-index").AddAsync(good));
+        var wrongWidth = VectorBatch.FromRows(TestVectors.Uniform(2, D + 1, seed: 4), D + 1);
+        Assert.Contains("Dimension mismatch", (await Assert.ThrowsAsync<ArgumentException>(() => index.AddAsync(wrongWidth))).Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<ArgumentException>(() => fixture.Query.SearchAsync("bad-input", wrongWidth, 1));
+        Assert.Contains("non-finite", (await Assert.ThrowsAsync<ArgumentException>(() => index.AddAsync(VectorBatch.FromRows(nan, D)))).Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<ArgumentException>(() => fixture.Query.SearchAsync("bad-input", VectorBatch.FromRows(nan, D), 1));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => fixture.Query.SearchAsync("bad-input", good, 0));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => index.AddAsync(good, [100, 101])); // numbered index
+        await Assert.ThrowsAsync<InvalidOperationException>(() => fixture.Query.MatchAsync("bad-input", good)); // no threshold
+        Assert.Throws<ArgumentException>(() => VectorBatch.FromRows(new float[(VectorBatch.MaxBytes / sizeof(float)) + D], D)); // oversized
+        Assert.Contains("ShardCount", (await Assert.ThrowsAsync<ArgumentException>(() => fixture.Index("bad-spec").CreateAsync(new IndexSpec { Dimension = D, ShardCount = 0 }))).Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<ArgumentException>(() => fixture.Index("bad-factory").CreateAsync(new IndexSpec { Dimension = D, Factory = "NoSuchIndex" }));
+        await Assert.ThrowsAsync<IndexNotFoundException>(() => fixture.Index("bad-factory").DescribeAsync());
+        await Assert.ThrowsAsync<InvalidOperationException>(() => index.CreateAsync(new IndexSpec { Dimension = D, ShardCount = 3 }));
+
+        Assert.Equal(10, await index.CountAsync());
+        Assert.Equal(10, (await index.DescribeAsync()).Shards.Sum(s => s.Count));
+    }
+
+    [Fact]
+    public async Task Caller_ids_are_kept_and_duplicates_rejected()
+    {
+        var index = fixture.Index("caller-ids");
+        await index.CreateAsync(new IndexSpec { Dimension = D, ShardCount = 3 });
+        var vectors = TestVectors.Uniform(6, D, seed: 5);
+        await index.AddAsync(TestVectors.Batch(vectors, D, 0, 3), [1000, 2000, 3000]);
+        await index.AddAsync(TestVectors.Batch(vectors, D, 3, 3), [4000, 5000, 6000]);
+
+        var result = await fixture.Query.SearchAsync("caller-ids", TestVectors.Batch(vectors, D, 0, 6), 1);
+
+        Assert.Equal(new long[] { 1000, 2000, 3000, 4000, 5000, 6000 }, result.Labels.ToArray());
+        Assert.Contains("already", (await Assert.ThrowsAsync<ArgumentException>(() => index.AddAsync(TestVectors.Batch(vectors, D, 0, 1), [5000]))).Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<ArgumentException>(() => index.AddAsync(TestVectors.Batch(vectors, D, 0, 2), [7000, 7000]));
+        await Assert.ThrowsAsync<ArgumentException>(() => index.AddAsync(TestVectors.Batch(vectors, D, 0, 2), [7000]));
+        await Assert.ThrowsAsync<ArgumentException>(() => index.AddAsync(TestVectors.Batch(vectors, D, 0, 1), [-5]));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => index.AddAsync(TestVectors.Batch(vectors, D, 0, 1)));
+        Assert.Equal(6, await index.CountAsync());
+
+        Assert.Equal(2, await index.RemoveAsync([1000, 6000, 999]));
+        Assert.Equal(4, await index.CountAsync());
+    }
+
+    [Fact]
+    public async Task Drop_and_create_again_gives_a_fresh_index()
+    {
+        var index = fixture.Index("recreated");
+        await index.CreateAsync(new IndexSpec { Dimension = D, ShardCount = 2 });
+        await index.AddAsync(VectorBatch.FromRows(TestVectors.Uniform(4, D, seed: 6), D));
+        var query = VectorBatch.FromRows(TestVectors.Uniform(1, D, seed: 7), D);
+        Assert.Equal(4, (await fixture.Query.SearchAsync("recreated", query, 10)).Labels.ToArray().Count(l => l >= 0));
+
+        await index.DropAsync();
+        await Assert.ThrowsAsync<IndexNotFoundException>(() => index.CountAsync());
+        await index.CreateAsync(new IndexSpec { Dimension = D, ShardCount = 2 });
+
+        Assert.Equal(0, await index.CountAsync());
+        Assert.All((await fixture.Query.SearchAsync("recreated", query, 10)).Labels.ToArray(), l => Assert.Equal(-1, l));
+    }
+}
