@@ -21,7 +21,7 @@ public class InferenceModel(
     IKnnFunction? knnFunc = null,
     Device? dataDevice = null,
     ScalarType? dtype = null)
-    : InferenceModel<Tensor>(trunk, embedder, matchFinder, normalizeEmbeddings, knnFunc, dataDevice, dtype)
+    : InferenceModel<Tensor>(trunk, embedder, matchFinder, normalizeEmbeddings, knnFunc, dataDevice, dtype), IAsyncInferenceModel
 {
     /// <summary>The default batch size, as the seed.</summary>
     public const int DefaultBatchSize = 64;
@@ -66,6 +66,26 @@ public class InferenceModel(
         using var stacked = Stack(query);
         return GetNearestNeighbors(stacked, k);
     }
+
+    /// <inheritdoc/>
+    Task IAsyncInferenceModel.TrainKnnAsync(Tensor inputs, int batchSize, CancellationToken cancellationToken) =>
+        Task.Run(() => TrainKnn(inputs, batchSize), cancellationToken);
+
+    /// <inheritdoc/>
+    Task IAsyncInferenceModel.AddToKnnAsync(Tensor inputs, int batchSize, CancellationToken cancellationToken) =>
+        Task.Run(() => AddToKnn(inputs, batchSize), cancellationToken);
+
+    /// <inheritdoc/>
+    Task<KnnResult> IAsyncInferenceModel.GetNearestNeighborsAsync(Tensor query, int k, CancellationToken cancellationToken) =>
+        Task.Run(() => GetNearestNeighbors(query, k), cancellationToken);
+
+    /// <inheritdoc/>
+    Task<bool[,]> IAsyncInferenceModel.GetMatchesAsync(Tensor query, Tensor? reference, double? threshold, CancellationToken cancellationToken) =>
+        Task.Run(() => GetMatches(query, reference, threshold), cancellationToken);
+
+    /// <inheritdoc/>
+    Task<bool[]> IAsyncInferenceModel.IsMatchAsync(Tensor x, Tensor y, double? threshold, CancellationToken cancellationToken) =>
+        Task.Run(() => IsMatch(x, y, threshold), cancellationToken);
 
     /// <summary>Splits <paramref name="inputs"/> along its first dimension into batches of at most <paramref name="batchSize"/> rows.</summary>
     /// <exception cref="ArgumentException">The tensor is a scalar or has no rows.</exception>

@@ -1,0 +1,89 @@
+using System.Runtime.InteropServices;
+using OrleansVectors.GrainInterfaces;
+using OrleansVectors.Inference;
+using OrleansVectors.Inference.Distances;
+using OrleansVectors.Inference.Knn;
+using static TorchSharp.torch;
+
+namespace OrleansVectors.Client;
+
+/// <summary>
+/// The seed's InferenceModel over a cluster index: the index's model (if any) embeds on the silos, its shards
+/// hold the vectors, and the query front merges their answers. <see cref="IAsyncInferenceModel.TrainKnnAsync"/>
+/// replaces the index (drop, create with <see cref="Spec"/>, add), as the seed's train_knn replaces its index.
+/// Matches between two batches are decided here, with <see cref="MatchFinder"/>, on embeddings from the cluster.
+/// </summary>
+public sealed class ClusterInferenceModel(VectorIndexClient client, string index, IndexSpec spec, MatchFinder? matchFinder = null) : IAsyncInferenceModel
+{
+    /// <summary>The index name.</summary>
+    public string Index { get; } = index;
+
+    /// <summary>The spec the index is created with.</summary>
+    public IndexSpec Spec { get; } = spec;
+
+    /// <summary>Decides matches; default cosine similarity at 0.9, as the seed.</summary>
+    public MatchFinder MatchFinder { get; } = matchFinder ?? new MatchFinder(new CosineSimilarity(), threshold: 0.9);
+
+    /// <inheritdoc/>
+    public async Task TrainKnnAsync(Tensor inputs, int batchSize = InferenceModel.DefaultBatchSize, CancellationToken cancellationToken = default)
+    {
+        await client.DropIndexAsync(Index);
+        await client.CreateIndexAsync(Index, Spec);
+        await AddToKnnAsync(inputs, batchSize, cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public async Task AddToKnnAsync(Tensor inputs, int batchSize = InferenceModel.DefaultBatchSize, CancellationToken cancellationToken = default)
+    {
+        var (values, width) = Rows(inputs);
+        await client.AddAsync(Index, values, width, batchRows: Math.Max(batchSize, VectorIndexClient.DefaultBatchRows), cancellationToken: cancellationToken);
+    }
+
+    /// <inheritdoc/>
+    public async Task<KnnResult> GetNearestNeighborsAsync(Tensor query, int k, CancellationToken cancellationToken = default)
+    {
+        var (values, width) = Rows(query);
+        var results = await client.SearchAsync(Index, values, width, k);
+        long[] shape = [results.QueryCount, results.K];
+        return new KnnResult(
+            tensor(results.Distances.ToArray(), shape).to(query.device),
+            tensor(results.Labels.ToArray(), shape).to(query.device));
+    }
+
+    /// <inheritdoc/>
+    public async Task<bool[,]> GetMatchesAsync(Tensor query, Tensor? reference = null, double? threshold = null, CancellationToken cancellationToken = default)
+    {
+        using var q = await Embed(query);
+        using var r = reference is null ? null : await Embed(reference);
+        return MatchFinder.GetMatchingPairs(q, r ?? q, threshold);
+    }
+
+    /// <inheritdoc/>
+    public async Task<bool[]> IsMatchAsync(Tensor x, Tensor y, double? threshold = null, CancellationToken cancellationToken = default)
+    {
+        using var a = await Embed(x);
+        using var b = await Embed(y);
+        return MatchFinder.IsMatch(a, b, threshold);
+    }
+
+    private async Task<Tensor> Embed(Tensor inputs)
+    {
+        var (values, width) = Rows(inputs);
+        var embeddings = await client.EmbedAsync(Index, values, width);
+        return tensor(embeddings.Values.ToArray(), [embeddings.Count, embeddings.Dimension]);
+    }
+
+    /// <summary>A tensor's rows as row-major float32 values (rows × the product of the other dimensions).</summary>
+    private static (float[] Values, int Width) Rows(Tensor inputs)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        if (inputs.ndim < 1 || inputs.shape[0] == 0)
+        {
+            throw new ArgumentException($"The input must have at least one row; got shape [{string.Join(", ", inputs.shape)}].", nameof(inputs));
+        }
+
+        using var scope = NewDisposeScope();
+        var rows = inputs.reshape(inputs.shape[0], -1).to_type(ScalarType.Float32).cpu().contiguous();
+        return (MemoryMarshal.Cast<byte, float>(rows.bytes).ToArray(), (int)rows.shape[1]);
+    }
+}

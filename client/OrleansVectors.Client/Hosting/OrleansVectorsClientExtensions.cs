@@ -1,0 +1,41 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using OrleansVectors.GrainInterfaces;
+using OrleansVectors.Inference;
+
+namespace OrleansVectors.Client.Hosting;
+
+/// <summary>Registers the OrleansVectors client services.</summary>
+public static class OrleansVectorsClientExtensions
+{
+    /// <summary>Adds <see cref="VectorIndexClient"/> to an Orleans client (the client's <see cref="IGrainFactory"/> reaches the cluster).</summary>
+    public static IClientBuilder AddOrleansVectors(this IClientBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Services.AddOrleansVectorsClient();
+        return builder;
+    }
+
+    /// <summary>Adds <see cref="VectorIndexClient"/> over the registered <see cref="IGrainFactory"/> (an Orleans client or a silo).</summary>
+    public static IServiceCollection AddOrleansVectorsClient(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.TryAddSingleton(sp => new VectorIndexClient(sp.GetRequiredService<IGrainFactory>()));
+        return services;
+    }
+
+    /// <summary>
+    /// Registers a <see cref="ClusterInferenceModel"/> over index <paramref name="index"/> as the service's
+    /// <see cref="IAsyncInferenceModel"/>: the one registration to change when moving from an in-process
+    /// <see cref="InferenceModel"/> to the cluster.
+    /// </summary>
+    public static IServiceCollection AddClusterInferenceModel(this IServiceCollection services, string index, IndexSpec spec, MatchFinder? matchFinder = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(index);
+        ArgumentNullException.ThrowIfNull(spec);
+        spec.Validate();
+        services.AddOrleansVectorsClient();
+        services.AddSingleton<IAsyncInferenceModel>(sp => new ClusterInferenceModel(sp.GetRequiredService<VectorIndexClient>(), index, spec, matchFinder));
+        return services;
+    }
+}
