@@ -1,9 +1,44 @@
 #!/usr/bin/env bash
-# The main job: installs what it needs, builds, and runs OrleansVectors over the handwritten-digits data set.
+# The main job: installs what it needs, builds, starts a local OrleansVectors cluster of two silos in separate
+# processes, runs the handwritten-digits job through it with the client (ingest, k-NN, threshold matches,
+# agreement with an in-process faiss index), and stops the silos gracefully.
+# Ports: SILO_PORTS (default "11111 11112") and GATEWAY_PORTS ("30000 30001"). Logs and state: artifacts/run/.
 set -euo pipefail
 cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+# libtorch and faiss each bring an OpenMP runtime; idle threads that spin slow the other one down
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 
-bash native/install-deps.sh build
-dotnet build bench/OrleansVectors.Bench -c Release --nologo -v quiet -clp:ErrorsOnly
-dotnet bench/OrleansVectors.Bench/bin/Release/net10.0/linux-x64/OrleansVectors.Bench.dll digits "$@"
+bash native/install-deps.sh torch
+echo "building the silo and the client (Release)…"
+dotnet build silo -c Release --nologo -v quiet -clp:ErrorsOnly
+dotnet build client/OrleansVectors.Cli -c Release --nologo -v quiet -clp:ErrorsOnly
+
+read -r -a silo_ports <<< "${SILO_PORTS:-11111 11112}"
+read -r -a gateway_ports <<< "${GATEWAY_PORTS:-30000 30001}"
+run_dir=artifacts/run
+rm -rf "$run_dir" && mkdir -p "$run_dir/data"
+pids=()
+stop_silos() {
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+}
+trap stop_silos EXIT
+
+for i in "${!silo_ports[@]}"; do
+  dotnet silo/bin/Release/net10.0/linux-x64/OrleansVectors.Silo.dll \
+    --Silo:Name "silo-$i" --Silo:SiloPort "${silo_ports[$i]}" --Silo:GatewayPort "${gateway_ports[$i]}" \
+    --Silo:PrimarySiloPort "${silo_ports[0]}" --Silo:DataDirectory "$run_dir/data" > "$run_dir/silo-$i.log" 2>&1 &
+  pids+=($!)
+  # the primary holds membership: let it come up before the others join
+  for _ in $(seq 1 120); do
+    [ -f "$run_dir/data/silo-$i.ready" ] && break
+    kill -0 "${pids[-1]}" 2>/dev/null || { echo "silo-$i exited; see $run_dir/silo-$i.log" >&2; tail -20 "$run_dir/silo-$i.log" >&2; exit 1; }
+    sleep 0.5
+  done
+  [ -f "$run_dir/data/silo-$i.ready" ] || { echo "silo-$i did not start within 60 s; see $run_dir/silo-$i.log" >&2; exit 1; }
+  echo "silo-$i up (pid ${pids[-1]}, silo port ${silo_ports[$i]}, gateway ${gateway_ports[$i]})"
+done
+
+gateways=$(IFS=,; echo "${gateway_ports[*]}")
+dotnet client/OrleansVectors.Cli/bin/Release/net10.0/ovx.dll --gateways "$gateways" demo "$@"

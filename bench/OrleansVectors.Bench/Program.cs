@@ -3,7 +3,6 @@ using OrleansVectors.Bench;
 return args.FirstOrDefault() switch
 {
     "search" => FaissSearchBenchmark.Run(args[1..]),
-    "digits" => DigitsDemo.Run(args[1..]),
     "inference" => InferenceBenchmark.Run(args[1..]),
     _ => Usage(),
 };
@@ -13,7 +12,6 @@ static int Usage()
     Console.Error.WriteLine("""
         usage: OrleansVectors.Bench <command> [options]
 
-          digits     build indexes over the handwritten-digits data set and report what they find
           search     FaissIndex search throughput against Debian's python3-faiss, same data and threads
                      options: --base N (100000) --dim D (128) --queries N (1000) --k K (10) --threads T (all) --reps R (5)
           inference  InferenceModel.GetNearestNeighbors against the trunk and FaissIndex by hand; CustomKnn against FaissKnn

@@ -1,0 +1,74 @@
+using System.Globalization;
+using OrleansVectors.GrainInterfaces;
+
+namespace OrleansVectors.Cli;
+
+/// <summary>The command line: a command, positional arguments and --name value options.</summary>
+internal sealed class Arguments
+{
+    public const string Usage = """
+        [bold]ovx[/] [[--gateways 30000,30001]] <command>
+
+          create <index> --dim D [[--metric l2|ip]] [[--factory Flat]] [[--shards N]] [[--threshold T]] [[--model file.pt --input-dim N]]
+          ingest <index> <file.fvecs|file.npy|file.csv[[.gz]]> [[--batch 8192]] [[--label-column]]
+          query  <index> <file> [[--k 10]] [[--limit 10]] [[--label-column]]
+          stats  <index>
+          drop   <index>
+          demo   [[--shards 3]] [[--k 10]]      the handwritten-digits job: ingest, k-NN, matches, checks
+        """;
+
+    private readonly Dictionary<string, string> _options = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _flags = new(StringComparer.Ordinal);
+    private readonly List<string> _positional = [];
+
+    public Arguments(string[] args)
+    {
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--label-column")
+            {
+                _flags.Add(args[i][2..]);
+            }
+            else if (args[i].StartsWith("--", StringComparison.Ordinal) && i + 1 < args.Length)
+            {
+                _options[args[i][2..]] = args[++i];
+            }
+            else
+            {
+                _positional.Add(args[i]);
+            }
+        }
+
+        Gateways = [.. String("gateways", "30000").Split(',').Select(p => int.Parse(p, CultureInfo.InvariantCulture))];
+    }
+
+    public int[] Gateways { get; }
+
+    public string? Command => _positional.FirstOrDefault();
+
+    public string Positional(int index, string what) =>
+        _positional.Count > index ? _positional[index] : throw new ArgumentException($"Missing {what}; see 'ovx help'.");
+
+    public bool Flag(string name) => _flags.Contains(name);
+
+    public string String(string name, string fallback) => _options.GetValueOrDefault(name, fallback);
+
+    public string? String(string name) => _options.GetValueOrDefault(name);
+
+    public int Int(string name, int fallback) =>
+        _options.TryGetValue(name, out var text)
+            ? int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : throw new ArgumentException($"--{name} needs an integer; got '{text}'.")
+            : fallback;
+
+    public double? Double(string name) =>
+        _options.TryGetValue(name, out var text)
+            ? double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? value : throw new ArgumentException($"--{name} needs a number; got '{text}'.")
+            : null;
+
+    public VectorMetric Metric() => String("metric", "l2").ToLowerInvariant() switch
+    {
+        "l2" => VectorMetric.L2,
+        "ip" or "innerproduct" => VectorMetric.InnerProduct,
+        var other => throw new ArgumentException($"--metric must be l2 or ip; got '{other}'."),
+    };
+}

@@ -1,0 +1,93 @@
+using System.Diagnostics;
+using OrleansVectors.Client;
+using OrleansVectors.GrainInterfaces;
+using Spectre.Console;
+
+namespace OrleansVectors.Cli;
+
+/// <summary>The index commands.</summary>
+internal static class Commands
+{
+    public static async Task<int> Create(VectorIndexClient client, Arguments arguments)
+    {
+        var name = arguments.Positional(1, "index name");
+        var model = arguments.String("model");
+        var spec = new IndexSpec
+        {
+            Dimension = arguments.Int("dim", 0),
+            Metric = arguments.Metric(),
+            Factory = arguments.String("factory", "Flat"),
+            ShardCount = arguments.Int("shards", 1),
+            MatchThreshold = arguments.Double("threshold"),
+            Model = model is null ? null : Path.GetFullPath(model),
+            InputDimension = model is null ? null : arguments.Int("input-dim", 0),
+        };
+        Print(await client.CreateIndexAsync(name, spec));
+        return 0;
+    }
+
+    public static async Task<int> Ingest(VectorIndexClient client, Arguments arguments)
+    {
+        var name = arguments.Positional(1, "index name");
+        var file = VectorFiles.Read(arguments.Positional(2, "vector file"), arguments.Flag("label-column"));
+        var batch = arguments.Int("batch", VectorIndexClient.DefaultBatchRows);
+        var stopwatch = Stopwatch.StartNew();
+        await AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .StartAsync(async context =>
+            {
+                var task = context.AddTask($"ingest {file.Count:N0} × {file.Dimension}", maxValue: file.Count);
+                await client.AddAsync(name, file.Values, file.Dimension, batchRows: batch, progress: new Progress<long>(done => task.Value = done));
+                task.Value = file.Count;
+            });
+        AnsiConsole.MarkupLineInterpolated($"added {file.Count:N0} vectors in {stopwatch.Elapsed.TotalSeconds:0.00} s ({file.Count / stopwatch.Elapsed.TotalSeconds:N0}/s); index holds {await client.CountAsync(name):N0}");
+        return 0;
+    }
+
+    public static async Task<int> Query(VectorIndexClient client, Arguments arguments)
+    {
+        var name = arguments.Positional(1, "index name");
+        var file = VectorFiles.Read(arguments.Positional(2, "query file"), arguments.Flag("label-column"));
+        var k = arguments.Int("k", 10);
+        var limit = Math.Min(arguments.Int("limit", 10), file.Count);
+        var stopwatch = Stopwatch.StartNew();
+        var results = await client.SearchAsync(name, file.Values.AsMemory(0, limit * file.Dimension), file.Dimension, k);
+        var table = new Table().AddColumns("query", "neighbours (id: distance)");
+        for (var q = 0; q < results.QueryCount; q++)
+        {
+            var cells = results.LabelsOf(q).ToArray().Zip(results.DistancesOf(q).ToArray()).Where(p => p.First >= 0).Select(p => $"{p.First}: {p.Second:0.###}");
+            table.AddRow(q.ToString(System.Globalization.CultureInfo.InvariantCulture), string.Join("  ", cells));
+        }
+
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLineInterpolated($"{results.QueryCount} queries, k={k}, {stopwatch.Elapsed.TotalMilliseconds:0.0} ms{(results.IsPartial ? " [yellow](partial)[/]" : "")}");
+        return 0;
+    }
+
+    public static async Task<int> Stats(VectorIndexClient client, Arguments arguments)
+    {
+        Print(await client.DescribeIndexAsync(arguments.Positional(1, "index name")));
+        return 0;
+    }
+
+    public static async Task<int> Drop(VectorIndexClient client, Arguments arguments)
+    {
+        var name = arguments.Positional(1, "index name");
+        await client.DropIndexAsync(name);
+        AnsiConsole.MarkupLineInterpolated($"dropped {name}");
+        return 0;
+    }
+
+    public static void Print(IndexDescription description)
+    {
+        var spec = description.Spec;
+        AnsiConsole.MarkupLineInterpolated(
+            $"[bold]{description.Name}[/]: {description.Count:N0} vectors, d={spec.Dimension}, {spec.Metric}, {spec.Factory}, {spec.ShardCount} shards{(spec.Model is null ? "" : $", model {spec.Model}")}");
+        var table = new Table().AddColumns("shard", "vectors", "silo");
+        foreach (var shard in description.Shards)
+        {
+            table.AddRow(shard.Shard.ToString(System.Globalization.CultureInfo.InvariantCulture), shard.Count.ToString("N0", System.Globalization.CultureInfo.InvariantCulture), shard.Silo);
+        }
+
+        AnsiConsole.Write(table);
+    }
+}

@@ -1,0 +1,63 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OrleansVectors.Cli;
+using OrleansVectors.Client;
+using OrleansVectors.Client.Hosting;
+using OrleansVectors.GrainInterfaces;
+using Spectre.Console;
+
+// ovx [--gateways 30000,30001] <command> [arguments]
+var arguments = new Arguments(args);
+if (arguments.Command is null or "help" or "--help")
+{
+    AnsiConsole.MarkupLine(Arguments.Usage);
+    return arguments.Command is null ? 2 : 0;
+}
+
+try
+{
+    using var host = await ClusterConnection.ConnectAsync(arguments.Gateways);
+    var client = host.Services.GetRequiredService<VectorIndexClient>();
+    return arguments.Command switch
+    {
+        "create" => await Commands.Create(client, arguments),
+        "ingest" => await Commands.Ingest(client, arguments),
+        "query" => await Commands.Query(client, arguments),
+        "stats" => await Commands.Stats(client, arguments),
+        "drop" => await Commands.Drop(client, arguments),
+        "demo" => await Demo.Run(client, arguments),
+        var unknown => throw new ArgumentException($"Unknown command '{unknown}'; see 'ovx help'."),
+    };
+}
+catch (Exception e) when (e is ArgumentException or InvalidOperationException or IndexNotFoundException or ShardUnavailableException or IOException or InvalidDataException)
+{
+    AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+    return 1;
+}
+
+/// <summary>Connects an Orleans client to the gateways of a local cluster, retrying while silos start.</summary>
+internal static class ClusterConnection
+{
+    public static async Task<IHost> ConnectAsync(int[] gateways)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            var builder = Host.CreateApplicationBuilder();
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            builder.UseOrleansClient(client => client.UseLocalhostClustering(gateways).AddOrleansVectors());
+            var host = builder.Build();
+            try
+            {
+                await host.StartAsync();
+                return host;
+            }
+            catch (Exception e) when (DateTime.UtcNow < deadline && e is not OperationCanceledException)
+            {
+                host.Dispose();
+                await Task.Delay(TimeSpan.FromSeconds(1));
+            }
+        }
+    }
+}
