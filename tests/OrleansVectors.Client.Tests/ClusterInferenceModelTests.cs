@@ -1,0 +1,71 @@
+using OrleansVectors.GrainInterfaces;
+using OrleansVectors.Grains.Tests;
+using OrleansVectors.Inference;
+using OrleansVectors.Inference.Models;
+using static TorchSharp.torch;
+
+namespace OrleansVectors.Client.Tests;
+
+/// <summary>The cluster-backed model answers as the in-process InferenceModel over the same TorchScript model.</summary>
+public sealed class ClusterInferenceModelTests(ClusterFixture fixture) : IClassFixture<ClusterFixture>
+{
+    private static readonly string ModelPath = Path.Combine(AppContext.BaseDirectory, "Fixtures", "trunk.pt");
+
+    [Fact]
+    public async Task Cluster_and_in_process_models_give_the_same_neighbours_and_matches()
+    {
+        using var trunk = TorchScriptModel.Load(ModelPath, CPU);
+        using var local = new InferenceModel(trunk, dataDevice: CPU);
+        var client = new VectorIndexClient(fixture.Client);
+        IAsyncInferenceModel remote = new ClusterInferenceModel(
+            client, "model-index", new IndexSpec { Dimension = 16, Model = ModelPath, InputDimension = 8, ShardCount = 3 });
+        IAsyncInferenceModel inProcess = local;
+        var generator = new Generator(3);
+        using var items = randn(250, 8, generator: generator);
+        using var queries = randn(20, 8, generator: generator);
+
+        await remote.TrainKnnAsync(items, batchSize: 50);
+        await inProcess.TrainKnnAsync(items, batchSize: 50);
+        await remote.TrainKnnAsync(items, batchSize: 50); // training again replaces the index
+        using var fromCluster = await remote.GetNearestNeighborsAsync(queries, 7);
+        using var fromProcess = await inProcess.GetNearestNeighborsAsync(queries, 7);
+
+        Assert.Equal(250, await client.CountAsync("model-index"));
+        Assert.Equal(fromProcess.Indices.data<long>().ToArray(), fromCluster.Indices.data<long>().ToArray());
+        var expected = fromProcess.Distances.data<float>().ToArray();
+        var actual = fromCluster.Distances.data<float>().ToArray();
+        Assert.All(expected.Zip(actual), p => Assert.True(Math.Abs(p.First - p.Second) <= 1e-5));
+
+        Assert.Equal(
+            (await inProcess.GetMatchesAsync(queries, items, threshold: 0.8)).Cast<bool>(),
+            (await remote.GetMatchesAsync(queries, items, threshold: 0.8)).Cast<bool>());
+        Assert.Equal(await inProcess.IsMatchAsync(queries, queries), await remote.IsMatchAsync(queries, queries));
+
+        await remote.AddToKnnAsync(queries);
+        using var self = await remote.GetNearestNeighborsAsync(queries, 1);
+        Assert.Equal(Enumerable.Range(250, 20).Select(i => (long)i), self.Indices.data<long>().ToArray());
+    }
+
+    [Fact]
+    public async Task The_client_cuts_inputs_into_batches_and_reports_progress()
+    {
+        var client = new VectorIndexClient(fixture.Client);
+        await client.CreateIndexAsync("batched", new IndexSpec { Dimension = 4, ShardCount = 2 });
+        var values = Enumerable.Range(0, 4 * 25).Select(i => (float)Math.Sin(i)).ToArray();
+        var reports = new List<long>();
+
+        var receipts = await client.AddAsync("batched", values, 4, batchRows: 10, progress: new SyncProgress(reports));
+
+        Assert.Equal(new[] { 0L, 10, 20 }, receipts.Select(r => r.FirstId));
+        Assert.Equal(new long[] { 10, 20, 25 }, reports);
+        Assert.Equal(25, await client.CountAsync("batched"));
+        await Assert.ThrowsAsync<ArgumentException>(() => client.AddAsync("batched", values, 4, ids: [1, 2]));
+        await Assert.ThrowsAsync<ArgumentException>(() => client.AddAsync("batched", values.AsMemory(0, 7), 4));
+        Assert.Equal(25, await client.CountAsync("batched"));
+    }
+
+    private sealed class SyncProgress(List<long> reports) : IProgress<long>
+    {
+        public void Report(long value) => reports.Add(value);
+    }
+}
