@@ -15,6 +15,9 @@ status=${PIPESTATUS[0]}
 # Sum the per-project summaries: "Passed!  - Failed:     0, Passed:    61, Skipped:     0, Total:    61"
 read -r passed failed skipped < <(grep -E '(Passed|Failed)! +- Failed: ' "$log" | awk -F'[:,]' '
   { f += $2; p += $4; s += $6 } END { print p + 0, f + 0, s + 0 }')
+# a test host that crashed prints no summary of its own
+aborted=$(grep -c "Test Run Aborted" "$log" || true)
+failed=$((failed + aborted))
 rm -f "$log"
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   echo "dotnet test failed before running every test (build or restore error above)"

@@ -156,8 +156,12 @@ public sealed partial class ShardGrain(IModelHost models, ILogger<ShardGrain> lo
     public static int ShardNumber(string key) =>
         int.Parse(key.AsSpan(key.LastIndexOf('/') + 1), System.Globalization.CultureInfo.InvariantCulture);
 
-    /// <summary>The factory string of a shard's index: the spec's, under an id map that keeps global ids.</summary>
-    public static string ShardFactory(string factory) => "IDMap2," + factory;
+    /// <summary>
+    /// The factory string of a shard's index, which keeps global ids: IVF types store ids themselves; the others
+    /// go under an id map.
+    /// </summary>
+    public static string ShardFactory(string factory) =>
+        factory.Contains("IVF", StringComparison.Ordinal) ? factory : "IDMap2," + factory;
 
     /// <summary>The faiss metric of a spec's metric.</summary>
     public static FaissMetric ToFaiss(VectorMetric metric) => metric == VectorMetric.L2 ? FaissMetric.L2 : FaissMetric.InnerProduct;

@@ -25,7 +25,7 @@ echo "Installing Debian packages: ${missing[*]}"
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then
   command -v sudo >/dev/null || { echo "Need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
-  sudo="sudo"
+  sudo="sudo -n"   # never wait for a password inside a build
 fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq

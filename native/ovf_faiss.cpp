@@ -11,6 +11,7 @@
 #include <faiss/IVFlib.h>
 #include <faiss/Index.h>
 #include <faiss/IndexFlat.h>
+#include <faiss/IndexFlatCodes.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIDMap.h>
 #include <faiss/IndexIVF.h>
@@ -28,6 +29,7 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -46,8 +48,13 @@ void apply_threads() {
     omp_set_num_threads(n > 0 ? n : g_default_threads);
 }
 
-ovf_status fail(ovf_status status, const char* message) {
-    t_last_error = message ? message : "";
+// Never throws: it runs inside the catch handlers, where a second exception would leave the C boundary.
+ovf_status fail(ovf_status status, const char* message) noexcept {
+    try {
+        t_last_error = message ? message : "";
+    } catch (...) {
+        t_last_error.clear();
+    }
     return status;
 }
 
@@ -144,8 +151,12 @@ struct CallParams {
 };
 
 void translate_labels(const faiss::IndexIDMap* idmap, size_t count, faiss::Index::idx_t* labels) {
+    const auto size = static_cast<faiss::Index::idx_t>(idmap->id_map.size());
     for (size_t i = 0; i < count; i++) {
-        if (labels[i] >= 0) labels[i] = idmap->id_map[labels[i]];
+        if (labels[i] >= 0) {
+            if (labels[i] >= size) throw std::runtime_error("id map out of step with its index");
+            labels[i] = idmap->id_map[labels[i]];
+        }
     }
 }
 
@@ -325,8 +336,15 @@ ovf_status ovf_index_remove_ids(ovf_index* index, int64_t n, const int64_t* ids,
     OVF_TRY
     require(index && removed && (ids || n == 0), "null argument");
     require(n >= 0, "n must not be negative");
+    faiss::Index* idx = as_faiss(index);
+    // faiss 1.7.3's IndexIDMap compacts its id map on removal, which only matches an inner index that
+    // compacts too (the flat-code types); over IVF it would corrupt the mapping, so it is refused.
+    if (const faiss::IndexIDMap* idmap = as_idmap(idx)) {
+        require(dynamic_cast<const faiss::IndexFlatCodes*>(idmap->index) != nullptr,
+                "remove is supported on IDMap indexes over flat-code types (Flat, SQ, PQ) only; IVF types take ids themselves");
+    }
     faiss::IDSelectorBatch selector(n, ids);
-    *removed = static_cast<int64_t>(as_faiss(index)->remove_ids(selector));
+    *removed = static_cast<int64_t>(idx->remove_ids(selector));
     OVF_CATCH
 }
 
@@ -336,7 +354,7 @@ ovf_status ovf_index_reconstruct(const ovf_index* index, int64_t key, float* out
     const faiss::Index* idx = as_faiss(index);
     if (const auto* idmap2 = dynamic_cast<const faiss::IndexIDMap2*>(idx)) {
         if (idmap2->rev_map.find(key) == idmap2->rev_map.end()) return fail(OVF_ERR_NOT_FOUND, "id not found");
-    } else if (!as_idmap(idx) && (key < 0 || key >= idx->ntotal)) {
+    } else if (!as_idmap(idx) && !faiss::ivflib::try_extract_index_ivf(idx) && (key < 0 || key >= idx->ntotal)) {
         return fail(OVF_ERR_NOT_FOUND, "id not found");
     }
     idx->reconstruct(key, out);

@@ -66,7 +66,12 @@ public abstract class BaseDistance
         return ApplyPower(ComputeMatrix(q, r)).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The distance between each row of <paramref name="query"/> and the same row of <paramref name="reference"/>.</summary>
+    /// <summary>
+    /// The distance between each row of <paramref name="query"/> and the same row of <paramref name="reference"/>,
+    /// with the same normalization and power as <see cref="Compute"/>, so that a pair matches in
+    /// <see cref="MatchFinder.IsMatch"/> exactly when it does in <see cref="MatchFinder.GetMatchingPairs"/>.
+    /// (The seed's pairwise_distance applies neither; for normalized embeddings and power 1 the two agree.)
+    /// </summary>
     /// <exception cref="ArgumentException">Bad inputs, or the two have different shapes.</exception>
     public Tensor PairwiseDistance(Tensor query, Tensor reference)
     {

@@ -11,7 +11,16 @@ public sealed class LpDistance(double p = 2, double power = 1, bool normalizeEmb
     : BaseDistance(normalizeEmbeddings, p, power, isInverted: false)
 {
     /// <inheritdoc/>
-    protected override Tensor ComputeMatrix(Tensor query, Tensor reference) => cdist(query, reference, P);
+    protected override Tensor ComputeMatrix(Tensor query, Tensor reference)
+    {
+        // cdist has no half-precision kernels: compute in float32 and return the input's type, as the seed does
+        if (query.dtype is ScalarType.Float16 or ScalarType.BFloat16)
+        {
+            return cdist(query.to_type(ScalarType.Float32), reference.to_type(ScalarType.Float32), P).to_type(query.dtype);
+        }
+
+        return cdist(query, reference, P);
+    }
 
     /// <inheritdoc/>
     protected override Tensor ComputePairwise(Tensor query, Tensor reference) =>

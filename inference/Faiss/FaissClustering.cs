@@ -86,7 +86,7 @@ public static class FaissClustering
             Verbose = options.Verbose ? 1 : 0,
             UseInitialCentroids = options.InitialCentroids is null ? 0 : 1,
         };
-        var objective = new float[options.Iterations * options.Redo];
+        var objective = new float[checked(options.Iterations * options.Redo)];
         var assignments = new long[n];
         fixed (float* x = vectors)
         fixed (float* c = centroids)

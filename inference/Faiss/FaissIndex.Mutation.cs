@@ -11,12 +11,21 @@ public sealed partial class FaissIndex
     /// <summary>Trains the index (IVF quantizers, PQ codebooks) on representative vectors. A no-op for Flat and HNSW.</summary>
     /// <param name="vectors">Row-major training vectors, all finite. IVF with nlist lists needs at least nlist of them.</param>
     /// <exception cref="ArgumentException">Empty, ragged or non-finite vectors.</exception>
-    /// <exception cref="FaissException">faiss rejected the training set (for example fewer points than lists).</exception>
+    /// <exception cref="FaissException">
+    /// faiss rejected the training set (for example fewer points than lists). For two-stage types (IVF with PQ) a
+    /// failure in the second stage can leave the first trained; the index stays untrained and holds no vectors.
+    /// </exception>
+    /// <exception cref="InvalidOperationException">The index is trained and holds vectors: retraining would invalidate their codes.</exception>
     /// <exception cref="ObjectDisposedException">The index was disposed.</exception>
     public unsafe void Train(ReadOnlySpan<float> vectors)
     {
         var n = VectorValidation.RowCount(vectors, Dimension);
         using var scope = EnterWrite();
+        if (_isTrained && _count > 0)
+        {
+            throw new InvalidOperationException($"The index '{Description ?? "deserialized"}' already holds {_count} vectors; retraining would invalidate them. Train a new index.");
+        }
+
         try
         {
             fixed (float* x = vectors)
@@ -106,7 +115,7 @@ public sealed partial class FaissIndex
     /// Removes the vectors with the given ids and returns how many were present. On index types without an id
     /// map (plain Flat), faiss renumbers the remaining vectors to stay contiguous.
     /// </summary>
-    /// <exception cref="FaissException">The index type cannot remove (HNSW in faiss 1.7.3).</exception>
+    /// <exception cref="FaissException">The index type cannot remove (HNSW in faiss 1.7.3, or an IDMap over IVF: give IVF types ids directly).</exception>
     /// <exception cref="ObjectDisposedException">The index was disposed.</exception>
     public unsafe long Remove(ReadOnlySpan<long> ids)
     {

@@ -78,6 +78,11 @@ public sealed partial class FaissIndex
             throw new ArgumentException($"The radius must be a finite number; got {radius}.", nameof(radius));
         }
 
+        if (parameters?.EfSearch is not null)
+        {
+            throw new ArgumentException("EfSearch does not apply to range search (HNSW has no range search in faiss 1.7.3).", nameof(parameters));
+        }
+
         var native = ToNative(parameters);
         nint result;
         using (EnterRead())
@@ -158,6 +163,7 @@ public sealed partial class FaissIndex
         if (parameters.EfSearch is { } efSearch)
         {
             ArgumentOutOfRangeException.ThrowIfLessThan(efSearch, 1, nameof(FaissSearchParameters.EfSearch));
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(efSearch, MaxEfSearch, nameof(FaissSearchParameters.EfSearch));
             if (!SupportsEfSearch)
             {
                 throw new ArgumentException($"EfSearch applies only to HNSW indexes; '{Description ?? "this index"}' is not one.", nameof(parameters));

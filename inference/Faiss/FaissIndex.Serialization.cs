@@ -4,8 +4,10 @@ namespace OrleansVectors.Inference.Faiss;
 
 /// <summary>
 /// Serialization in faiss's own format, so bytes and files interoperate with python's
-/// <c>faiss.serialize_index</c> / <c>faiss.write_index</c>. The format carries no checksum: callers that store
-/// indexes keep their own integrity checks.
+/// <c>faiss.serialize_index</c> / <c>faiss.write_index</c>. The format carries no checksum, and faiss 1.7.3 checks
+/// structure, not consistency: truncated or garbled bytes are rejected, but bytes crafted to load with
+/// out-of-range graph links or list ids can crash a later search. Read only indexes you (or faiss) wrote, and
+/// keep integrity checks (checksums) where you store them.
 /// </summary>
 public sealed partial class FaissIndex
 {

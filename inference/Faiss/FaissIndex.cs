@@ -20,10 +20,13 @@ namespace OrleansVectors.Inference.Faiss;
 public sealed partial class FaissIndex : IDisposable
 {
     /// <summary>
-    /// The largest k accepted by <see cref="Search(ReadOnlySpan{float}, int, FaissSearchParameters?)"/>: faiss's GPU
-    /// k-selection limit, enforced on CPU too so that an index behaves the same wherever it runs.
+    /// The largest k accepted by <see cref="Search(ReadOnlySpan{float}, int, FaissSearchParameters?)"/>: a bound on the
+    /// per-thread heaps and result buffers faiss allocates (CPU faiss has no limit of its own; GPU faiss stops at 2048).
     /// </summary>
-    public const int MaxK = 2048;
+    public const int MaxK = 1 << 16;
+
+    /// <summary>The largest per-call <see cref="FaissSearchParameters.EfSearch"/>: faiss allocates a heap of this size per thread.</summary>
+    public const int MaxEfSearch = 1 << 16;
 
     private readonly FaissIndexHandle _handle;
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);

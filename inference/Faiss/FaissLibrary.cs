@@ -17,7 +17,7 @@ public static class FaissLibrary
     /// The number of OpenMP threads every faiss call uses, process-wide. Setting 0 restores the default
     /// (<c>OMP_NUM_THREADS</c>, else the core count). Changing it while calls are running affects only later calls.
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative or more than 4 × the core count (OpenMP would fail to start the threads).</exception>
     public static int ThreadCount
     {
         get
@@ -28,6 +28,7 @@ public static class FaissLibrary
         set
         {
             ArgumentOutOfRangeException.ThrowIfNegative(value);
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 4 * Environment.ProcessorCount);
             NativeFaissMethods.SetNumThreads(value).ThrowIfFailed();
         }
     }

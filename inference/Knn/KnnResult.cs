@@ -12,7 +12,11 @@ public sealed record KnnResult(Tensor Distances, Tensor Indices) : IDisposable
     public long[,] IndicesArray() => ToArray<long>(Indices);
 
     /// <summary>The distances as a rows × k array (copied to the CPU).</summary>
-    public float[,] DistancesArray() => ToArray<float>(Distances.to_type(ScalarType.Float32));
+    public float[,] DistancesArray()
+    {
+        using var distances = Distances.to_type(ScalarType.Float32);
+        return ToArray<float>(distances);
+    }
 
     /// <inheritdoc/>
     public void Dispose()

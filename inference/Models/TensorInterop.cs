@@ -26,7 +26,16 @@ internal static class TensorInterop
     public static KnnResultTensors ToTensors(FaissKnnResult result, Device device)
     {
         long[] shape = [result.QueryCount, result.K];
-        return new(OnDevice(tensor(result.Distances, shape), device), OnDevice(tensor(result.Labels, shape), device));
+        var distances = OnDevice(tensor(result.Distances, shape), device);
+        try
+        {
+            return new(distances, OnDevice(tensor(result.Labels, shape), device));
+        }
+        catch
+        {
+            distances.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Moves a CPU tensor to <paramref name="device"/>, disposing the CPU copy when a move happens.</summary>

@@ -97,4 +97,21 @@ public sealed class ExactnessTests(ClusterFixture fixture)
             Assert.True(distances.SequenceEqual(distances.Order()), "results are sorted closest first");
         }
     }
+
+    [Fact]
+    public async Task Ivf_shards_keep_global_ids_and_remove_them()
+    {
+        var vectors = TestVectors.Uniform(800, D, seed: 21);
+        var index = fixture.Index("ivf");
+        await index.CreateAsync(new IndexSpec { Dimension = D, Factory = "IVF8,Flat", ShardCount = 2 });
+        await TestVectors.AddAll(index, vectors, D, batchSize: 400); // each shard trains on its first batch
+        var probeAll = new QueryOptions { NProbe = 8 };
+        var self = await fixture.Query.SearchAsync("ivf", TestVectors.Batch(vectors, D, 0, 800), 1, probeAll);
+        Assert.Equal(Enumerable.Range(0, 800).Select(i => (long)i), self.Labels.ToArray());
+
+        Assert.Equal(2, await index.RemoveAsync([3, 500]));
+        var after = await fixture.Query.SearchAsync("ivf", TestVectors.Batch(vectors, D, 3, 1), 1, probeAll);
+        Assert.NotEqual(3, after.Labels[0]);
+        Assert.Equal(798, await index.CountAsync());
+    }
 }

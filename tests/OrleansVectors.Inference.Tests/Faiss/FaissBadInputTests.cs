@@ -156,6 +156,39 @@ public sealed class FaissBadInputTests : IDisposable
     }
 
     [Fact]
+    public void Retraining_an_index_that_holds_vectors_is_refused()
+    {
+        AssertRejected<InvalidOperationException>(() => _index.Train(_queries), "retraining");
+    }
+
+    [Fact]
+    public void Per_call_parameters_out_of_range_are_rejected()
+    {
+        using var hnsw = FaissIndex.Create(D, "HNSW8");
+        hnsw.Add(TestData.Uniform(20, D, seed: 14));
+        AssertRejected<ArgumentOutOfRangeException>(hnsw, () => hnsw.Search(_queries, 1, new FaissSearchParameters { EfSearch = FaissIndex.MaxEfSearch + 1 }), "EfSearch");
+        AssertRejected<ArgumentException>(hnsw, () => hnsw.RangeSearch(_queries, 1f, new FaissSearchParameters { EfSearch = 8 }), "range search");
+        Assert.Throws<ArgumentOutOfRangeException>(() => FaissLibrary.ThreadCount = (4 * Environment.ProcessorCount) + 1);
+    }
+
+    [Fact]
+    public void Removing_from_an_id_map_over_ivf_is_refused_because_faiss_would_corrupt_it()
+    {
+        using var mapped = FaissIndex.Create(D, "IDMap,IVF4,Flat");
+        var vectors = TestData.Blobs(200, D, 4, seed: 15);
+        mapped.Train(vectors);
+        mapped.AddWithIds(vectors, [.. Enumerable.Range(0, 200).Select(i => 1000L + i)]);
+        AssertRejected<FaissException>(mapped, () => mapped.Remove([1000, 1001]), "IVF types take ids themselves");
+
+        using var ivf = FaissIndex.Create(D, "IVF4,Flat"); // IVF keeps caller ids itself, and removes them
+        ivf.Train(vectors);
+        ivf.AddWithIds(vectors, [.. Enumerable.Range(0, 200).Select(i => 1000L + i)]);
+        Assert.Equal(2, ivf.Remove([1000, 1001]));
+        var result = ivf.Search(vectors.AsSpan(2 * D, D), 1, new FaissSearchParameters { NProbe = 4 });
+        Assert.Equal(1002, result.Labels[0]);
+    }
+
+    [Fact]
     public void Removing_from_an_index_type_that_cannot_remove_fails_without_changing_it()
     {
         using var hnsw = FaissIndex.Create(D, "HNSW8");

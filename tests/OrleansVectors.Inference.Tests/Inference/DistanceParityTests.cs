@@ -32,6 +32,17 @@ public sealed class DistanceParityTests
     }
 
     [Fact]
+    public void Lp_distance_works_in_half_precision()
+    {
+        using var query = Golden.Tensor("query");
+        using var reference = Golden.Tensor("ref");
+        using var half = new LpDistance().Compute(query.to_type(ScalarType.Float16), reference.to_type(ScalarType.Float16));
+
+        Assert.Equal(ScalarType.Float16, half.dtype);
+        Golden.AssertClose(Golden.Tensor("dist_lp_mat"), half, relative: 5e-3);
+    }
+
+    [Fact]
     public void Batched_distance_hands_every_block_to_the_callback()
     {
         using var query = Golden.Tensor("query");
