@@ -2,13 +2,14 @@ using Microsoft.Extensions.Logging;
 using OrleansVectors.GrainInterfaces;
 using OrleansVectors.Grains.Models;
 using OrleansVectors.Grains.Placement;
+using OrleansVectors.Grains.Threading;
 using OrleansVectors.Inference.Faiss;
 
 namespace OrleansVectors.Grains;
 
 /// <summary>
-/// One shard: a faiss index (IDMap2 over the spec's factory string, so vectors keep their global ids) in this
-/// silo's memory. faiss work runs on the thread pool; searches are read-only and interleave with each other.
+/// One shard: a faiss index (keyed by global ids) in this silo's memory. faiss work runs on the silo's faiss
+/// worker threads; searches are read-only and interleave with each other.
 /// </summary>
 /// <remarks>
 /// The vectors live only in memory until snapshots exist: a shard reactivated after its silo failed knows it
@@ -16,7 +17,7 @@ namespace OrleansVectors.Grains;
 /// rather than answering from an empty index.
 /// </remarks>
 [ShardPlacement]
-public sealed partial class ShardGrain(IModelHost models, ILogger<ShardGrain> logger) : Grain, IShardGrain
+public sealed partial class ShardGrain(IModelHost models, FaissWorkers workers, ILogger<ShardGrain> logger) : Grain, IShardGrain
 {
     private readonly HashSet<long> _ids = [];
     private FaissIndex? _index;
@@ -176,7 +177,7 @@ public sealed partial class ShardGrain(IModelHost models, ILogger<ShardGrain> lo
             };
 
     /// <summary>
-    /// Runs faiss work on the thread pool. A <see cref="FaissException"/> becomes an
+    /// Runs faiss work on the silo's faiss worker threads (<see cref="FaissWorkers"/>). A <see cref="FaissException"/> becomes an
     /// <see cref="InvalidOperationException"/> with faiss's message and the shard's name: exceptions cross the
     /// wire, and faiss's type is not an Orleans-serializable one.
     /// </summary>
@@ -184,7 +185,7 @@ public sealed partial class ShardGrain(IModelHost models, ILogger<ShardGrain> lo
     {
         try
         {
-            return await Task.Run(work);
+            return await workers.Run(work);
         }
         catch (FaissException e)
         {

@@ -4,6 +4,7 @@ return args.FirstOrDefault() switch
 {
     "search" => FaissSearchBenchmark.Run(args[1..]),
     "inference" => InferenceBenchmark.Run(args[1..]),
+    "cluster" => await ClusterBenchmark.RunAsync(args[1..]),
     _ => Usage(),
 };
 
@@ -16,6 +17,8 @@ static int Usage()
                      options: --base N (100000) --dim D (128) --queries N (1000) --k K (10) --threads T (all) --reps R (5)
           inference  InferenceModel.GetNearestNeighbors against the trunk and FaissIndex by hand; CustomKnn against FaissKnn
                      options: --base N (50000) --input-dim D (64) --dim D (128) --queries N (1000) --k K (10) --reps R (5)
+          cluster    search throughput and latency: FaissIndex in-process, 1 silo × 1 shard, 1 silo × 4 shards, 2 silo processes × 4 shards
+                     options: --base N (100000) --dim D (128) --k K (10) --rounds R (20) --singles N (300)
         """);
     return 2;
 }

@@ -5,6 +5,7 @@ using Orleans.Persistence.FileStorage;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 using OrleansVectors.Grains.Models;
 using OrleansVectors.Grains.Placement;
+using OrleansVectors.Grains.Threading;
 using OrleansVectors.Inference.Faiss;
 
 namespace OrleansVectors.Grains.Hosting;
@@ -44,6 +45,7 @@ public static class OrleansVectorsSiloBuilderExtensions
         optionsBuilder.PostConfigure(o => FaissLibrary.ThreadCount = o.FaissThreads);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OrleansVectorsOptions>, OrleansVectorsOptionsValidator>());
         services.TryAddSingleton<IModelHost, TorchScriptModelHost>();
+        services.TryAddSingleton(_ => new FaissWorkers());
         services.TryAddSingleton<IAcceleratorSilos, SiloMetadataAcceleratorSilos>();
         services.AddPlacementDirector<ShardPlacementStrategy, ShardPlacementDirector>();
         return services;

@@ -1,0 +1,214 @@
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using OrleansVectors.Client;
+using OrleansVectors.Client.Hosting;
+using OrleansVectors.GrainInterfaces;
+using OrleansVectors.Grains.Hosting;
+using OrleansVectors.Inference.Faiss;
+
+namespace OrleansVectors.Bench;
+
+/// <summary>
+/// Search through the cluster against FaissIndex in the same process, in one run: (a) FaissIndex in-process,
+/// (b) one silo (in this process) with one shard, (c) the same silo with four shards, (d) two silo processes with
+/// four shards. Flat L2, k=10; batches of 256 queries (throughput) and single queries (latency percentiles).
+/// </summary>
+internal static class ClusterBenchmark
+{
+    private const int BatchSize = 256;
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var options = new Options(args);
+        var count = options.Int("base", 100_000);
+        var d = options.Int("dim", 128);
+        var k = options.Int("k", 10);
+        var rounds = Math.Max(3, options.Int("rounds", 20));
+        var singles = Math.Max(20, options.Int("singles", 300));
+        var random = new Random(7);
+        var vectors = new float[count * d];
+        for (var i = 0; i < vectors.Length; i++)
+        {
+            vectors[i] = random.NextSingle();
+        }
+
+        var queries = new float[Math.Max(BatchSize, singles) * d];
+        for (var i = 0; i < queries.Length; i++)
+        {
+            queries[i] = random.NextSingle();
+        }
+
+        Console.WriteLine($"cluster search: Flat L2, d={d}, {count:N0} vectors, k={k}, batches of {BatchSize} × {rounds} rounds, {singles} single queries");
+        var rows = new List<Measurement>();
+
+        using (var index = FaissIndex.Create(d))
+        {
+            index.Add(vectors);
+            rows.Add(await Measure("(a) FaissIndex in-process", rounds, singles, d, queries,
+                q => Task.FromResult(index.Search(q.Span, k).QueryCount)));
+        }
+
+        var data = Directory.CreateTempSubdirectory("ovf-bench-cluster-").FullName;
+        try
+        {
+            using (var silo = await StartInProcessSilo(data))
+            using (var client = await Connect([30200]))
+            {
+                var indexes = client.Services.GetRequiredService<VectorIndexClient>();
+                foreach (var shards in new[] { 1, 4 })
+                {
+                    var name = $"bench-{shards}";
+                    await Load(indexes, name, shards, vectors, d);
+                    rows.Add(await Measure($"({(shards == 1 ? "b" : "c")}) 1 silo, {shards} shard{(shards == 1 ? "" : "s")}", rounds, singles, d, queries,
+                        async q => (await indexes.SearchAsync(name, q, d, k)).QueryCount));
+                    await indexes.DropIndexAsync(name);
+                }
+
+                await silo.StopAsync();
+            }
+
+            var processes = StartSiloProcesses(data);
+            try
+            {
+                using var client = await Connect([30300, 30301]);
+                var indexes = client.Services.GetRequiredService<VectorIndexClient>();
+                await Load(indexes, "bench-2x4", 4, vectors, d);
+                rows.Add(await Measure("(d) 2 silo processes, 4 shards", rounds, singles, d, queries,
+                    async q => (await indexes.SearchAsync("bench-2x4", q, d, k)).QueryCount));
+            }
+            finally
+            {
+                foreach (var process in processes)
+                {
+                    process.Kill(entireProcessTree: true);
+                    await process.WaitForExitAsync();
+                }
+            }
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
+
+        var baseline = rows[0];
+        var report = new Report("cluster", "setup", "batch queries/s", "vs (a)", "single p50 ms", "single p99 ms", "added p50 ms");
+        foreach (var row in rows)
+        {
+            report.Add(row.Name, row.Throughput, row.Throughput / baseline.Throughput, row.P50, row.P99, row.P50 - baseline.P50);
+        }
+
+        Console.WriteLine();
+        Console.WriteLine($"\nwritten to {report.Write()}");
+        Console.WriteLine("targets: (b)/(a) batch throughput >= 0.9; added single-query latency <= 1 ms p50");
+        return 0;
+    }
+
+    private static async Task<Measurement> Measure(string name, int rounds, int singles, int d, float[] queries, Func<ReadOnlyMemory<float>, Task<int>> search)
+    {
+        var batch = queries.AsMemory(0, BatchSize * d);
+        await search(batch);
+        var stopwatch = Stopwatch.StartNew();
+        for (var r = 0; r < rounds; r++)
+        {
+            await search(batch);
+        }
+
+        var throughput = rounds * BatchSize / stopwatch.Elapsed.TotalSeconds;
+        var latencies = new double[singles];
+        for (var i = 0; i < singles; i++)
+        {
+            var start = Stopwatch.GetTimestamp();
+            await search(queries.AsMemory(i * d, d));
+            latencies[i] = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        }
+
+        Array.Sort(latencies);
+        var measurement = new Measurement(name, throughput, latencies[singles / 2], latencies[(int)(singles * 0.99)]);
+        Console.WriteLine($"  {measurement.Name}: {measurement.Throughput:N0} queries/s, p50 {measurement.P50:0.000} ms, p99 {measurement.P99:0.000} ms");
+        return measurement;
+    }
+
+    private static async Task Load(VectorIndexClient indexes, string name, int shards, float[] vectors, int d)
+    {
+        await indexes.DropIndexAsync(name);
+        await indexes.CreateIndexAsync(name, new IndexSpec { Dimension = d, ShardCount = shards });
+        await indexes.AddAsync(name, vectors, d, batchRows: 10_000);
+    }
+
+    private static async Task<IHost> StartInProcessSilo(string data)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.UseOrleans(silo => silo
+            .UseLocalhostClustering(11211, 30200)
+            .AddOrleansVectors()
+            .AddOrleansVectorsFileStorage(Path.Combine(data, "in-process")));
+        var host = builder.Build();
+        await host.StartAsync();
+        return host;
+    }
+
+    private static List<Process> StartSiloProcesses(string data)
+    {
+        var silo = Path.Combine(RepositoryRoot(), "silo", "bin", "Release", "net10.0", "linux-x64", "OrleansVectors.Silo.dll");
+        if (!File.Exists(silo))
+        {
+            throw new FileNotFoundException($"Build the silo first: dotnet build silo -c Release ({silo} is missing).", silo);
+        }
+
+        var processes = new List<Process>();
+        for (var i = 0; i < 2; i++)
+        {
+            var info = new ProcessStartInfo("dotnet")
+            {
+                ArgumentList =
+                {
+                    silo, "--Silo:Name", $"bench-{i}", "--Silo:SiloPort", $"{11311 + i}", "--Silo:GatewayPort", $"{30300 + i}",
+                    "--Silo:PrimarySiloPort", "11311", "--Silo:DataDirectory", Path.Combine(data, "processes"),
+                },
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            var process = Process.Start(info)!;
+            process.OutputDataReceived += (_, _) => { };
+            process.ErrorDataReceived += (_, _) => { };
+            process.BeginOutputReadLine();
+            process.BeginErrorReadLine();
+            processes.Add(process);
+            var ready = Path.Combine(data, "processes", $"bench-{i}.ready");
+            for (var wait = 0; wait < 120 && !File.Exists(ready); wait++)
+            {
+                Thread.Sleep(500);
+            }
+        }
+
+        return processes;
+    }
+
+    private static async Task<IHost> Connect(int[] gateways)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.UseOrleansClient(client => client.UseLocalhostClustering(gateways).AddOrleansVectors());
+        var host = builder.Build();
+        await host.StartAsync();
+        return host;
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "OrleansVectors.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new DirectoryNotFoundException("Run the benchmark from inside the repository.");
+    }
+
+    private sealed record Measurement(string Name, double Throughput, double P50, double P99);
+}
