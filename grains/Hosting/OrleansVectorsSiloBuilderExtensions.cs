@@ -24,6 +24,14 @@ public static class OrleansVectorsSiloBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         var options = new OrleansVectorsOptions();
         configure?.Invoke(options);
+        var validation = new OrleansVectorsOptionsValidator().Validate(null, options);
+        if (validation.Failed)
+        {
+            throw new OptionsValidationException(nameof(OrleansVectorsOptions), typeof(OrleansVectorsOptions), validation.Failures);
+        }
+
+        // process-wide, so set once here rather than per grain
+        FaissLibrary.ThreadCount = options.FaissThreads;
         builder.UseSiloMetadata(new Dictionary<string, string>
         {
             [SiloMetadataAcceleratorSilos.MetadataKey] = options.HasAccelerator ? "true" : "false",
@@ -42,7 +50,6 @@ public static class OrleansVectorsSiloBuilderExtensions
             optionsBuilder.Configure(configure);
         }
 
-        optionsBuilder.PostConfigure(o => FaissLibrary.ThreadCount = o.FaissThreads);
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OrleansVectorsOptions>, OrleansVectorsOptionsValidator>());
         services.TryAddSingleton<IModelHost, TorchScriptModelHost>();
         services.TryAddSingleton(_ => new FaissWorkers());
