@@ -12,8 +12,9 @@ public interface IQueryGrain : IGrainWithIntegerKey
     /// <exception cref="ArgumentException">Wrong dimension, NaN or infinity in the queries.</exception>
     /// <exception cref="ArgumentOutOfRangeException">k is outside 1 … 2048.</exception>
     /// <exception cref="ShardUnavailableException">A shard failed or timed out and partial answers were not allowed.</exception>
+    /// <exception cref="OperationCanceledException">The caller cancelled: shard calls not yet started are not made.</exception>
     [Alias("Search")]
-    Task<NeighborResults> SearchAsync(string index, VectorBatch queries, int k, QueryOptions? options = null);
+    Task<NeighborResults> SearchAsync(string index, VectorBatch queries, int k, QueryOptions? options = null, CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Threshold matches: every stored vector within <paramref name="threshold"/> of each query (squared L2 below
@@ -21,7 +22,7 @@ public interface IQueryGrain : IGrainWithIntegerKey
     /// </summary>
     /// <exception cref="InvalidOperationException">No threshold here or in the index spec.</exception>
     [Alias("Match")]
-    Task<RangeResults> MatchAsync(string index, VectorBatch queries, float? threshold = null, QueryOptions? options = null);
+    Task<RangeResults> MatchAsync(string index, VectorBatch queries, float? threshold = null, QueryOptions? options = null, CancellationToken cancellationToken = default);
 
     /// <summary>Embeds raw inputs with the index's model (the embeddings themselves when the index has no model).</summary>
     [Alias("Embed")]

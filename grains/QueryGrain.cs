@@ -17,7 +17,7 @@ public sealed partial class QueryGrain(IModelHost models, ILogger<QueryGrain> lo
     private readonly Dictionary<string, ShardMap> _maps = [];
 
     /// <inheritdoc/>
-    public async Task<NeighborResults> SearchAsync(string index, VectorBatch queries, int k, QueryOptions? options = null)
+    public async Task<NeighborResults> SearchAsync(string index, VectorBatch queries, int k, QueryOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(k, FaissIndex.MaxK);
@@ -25,13 +25,13 @@ public sealed partial class QueryGrain(IModelHost models, ILogger<QueryGrain> lo
         return await WithFreshMap(index, async map =>
         {
             var embeddings = await Embed(map, queries);
-            var (results, failed) = await FanOut(map, options, (shard, generation) => shard.SearchAsync(generation, embeddings, k, options));
+            var (results, failed) = await FanOut(map, options, (shard, generation) => shard.SearchAsync(generation, embeddings, k, options), cancellationToken);
             return TopKMerge.Merge(results, embeddings.Count, k, map.Spec.Metric, failed);
         });
     }
 
     /// <inheritdoc/>
-    public async Task<RangeResults> MatchAsync(string index, VectorBatch queries, float? threshold = null, QueryOptions? options = null)
+    public async Task<RangeResults> MatchAsync(string index, VectorBatch queries, float? threshold = null, QueryOptions? options = null, CancellationToken cancellationToken = default)
     {
         options = Check(options);
         return await WithFreshMap(index, async map =>
@@ -44,7 +44,7 @@ public sealed partial class QueryGrain(IModelHost models, ILogger<QueryGrain> lo
             }
 
             var embeddings = await Embed(map, queries);
-            var (results, failed) = await FanOut(map, options, (shard, generation) => shard.RangeSearchAsync(generation, embeddings, radius, options));
+            var (results, failed) = await FanOut(map, options, (shard, generation) => shard.RangeSearchAsync(generation, embeddings, radius, options), cancellationToken);
             return TopKMerge.MergeRanges(results, embeddings.Count, map.Spec.Metric, failed);
         });
     }
@@ -109,16 +109,25 @@ public sealed partial class QueryGrain(IModelHost models, ILogger<QueryGrain> lo
         return map;
     }
 
-    private async Task<(List<T> Results, int[] Failed)> FanOut<T>(ShardMap map, QueryOptions options, Func<IShardGrain, Guid, Task<T>> call)
+    private async Task<(List<T> Results, int[] Failed)> FanOut<T>(
+        ShardMap map, QueryOptions options, Func<IShardGrain, Guid, Task<T>> call, CancellationToken cancellationToken)
     {
         using var gate = new SemaphoreSlim(options.MaxConcurrency);
         var calls = Enumerable.Range(0, map.Spec.ShardCount).Select(async shard =>
         {
-            await gate.WaitAsync();
+            try
+            {
+                await gate.WaitAsync(cancellationToken);
+            }
+            catch (OperationCanceledException e)
+            {
+                return (Shard: shard, Result: default(T), Error: (Exception?)e);
+            }
+
             try
             {
                 var grain = GrainFactory.GetGrain<IShardGrain>(ShardGrain.Key(map.Name, shard));
-                return (Shard: shard, Result: await call(grain, map.Generation).WaitAsync(options.ShardTimeout), Error: (Exception?)null);
+                return (Shard: shard, Result: await call(grain, map.Generation).WaitAsync(options.ShardTimeout, cancellationToken), Error: (Exception?)null);
             }
             catch (Exception e)
             {
@@ -131,6 +140,7 @@ public sealed partial class QueryGrain(IModelHost models, ILogger<QueryGrain> lo
         }).ToList();
         var outcomes = await Task.WhenAll(calls);
 
+        cancellationToken.ThrowIfCancellationRequested();
         var failures = outcomes.Where(o => o.Error is not null).ToList();
         if (failures.Select(f => f.Error).OfType<StaleGenerationException>().FirstOrDefault() is { } stale)
         {

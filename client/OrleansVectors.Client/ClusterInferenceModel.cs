@@ -43,7 +43,7 @@ public sealed class ClusterInferenceModel(VectorIndexClient client, string index
     public async Task<KnnResult> GetNearestNeighborsAsync(Tensor query, int k, CancellationToken cancellationToken = default)
     {
         var (values, width) = Rows(query);
-        var results = await client.SearchAsync(Index, values, width, k);
+        var results = await client.SearchAsync(Index, values, width, k, cancellationToken: cancellationToken);
         long[] shape = [results.QueryCount, results.K];
         return new KnnResult(
             tensor(results.Distances.ToArray(), shape).to(query.device),

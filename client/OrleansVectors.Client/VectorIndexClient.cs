@@ -59,20 +59,20 @@ public sealed class VectorIndexClient(IGrainFactory grains)
     }
 
     /// <summary>The <paramref name="k"/> nearest vectors of each query row, merged over all shards.</summary>
-    public async Task<NeighborResults> SearchAsync(string name, ReadOnlyMemory<float> queries, int dimension, int k, QueryOptions? options = null)
+    public async Task<NeighborResults> SearchAsync(string name, ReadOnlyMemory<float> queries, int dimension, int k, QueryOptions? options = null, CancellationToken cancellationToken = default)
     {
         var rows = RowCount(queries, dimension);
         var query = grains.GetGrain<IQueryGrain>(0);
         if (rows <= DefaultBatchRows)
         {
-            return await query.SearchAsync(name, VectorBatch.FromRows(queries.Span, dimension), k, options);
+            return await query.SearchAsync(name, VectorBatch.FromRows(queries.Span, dimension), k, options, cancellationToken);
         }
 
         var parts = new List<NeighborResults>();
         for (var start = 0; start < rows; start += DefaultBatchRows)
         {
             var count = Math.Min(DefaultBatchRows, rows - start);
-            parts.Add(await query.SearchAsync(name, VectorBatch.FromRows(queries.Span.Slice(start * dimension, count * dimension), dimension), k, options));
+            parts.Add(await query.SearchAsync(name, VectorBatch.FromRows(queries.Span.Slice(start * dimension, count * dimension), dimension), k, options, cancellationToken));
         }
 
         var distances = parts.SelectMany(p => p.Distances.ToArray()).ToArray();
@@ -81,10 +81,10 @@ public sealed class VectorIndexClient(IGrainFactory grains)
     }
 
     /// <summary>Every stored vector within <paramref name="threshold"/> of each query row (null: the index's match threshold).</summary>
-    public Task<RangeResults> MatchAsync(string name, ReadOnlyMemory<float> queries, int dimension, float? threshold = null, QueryOptions? options = null)
+    public Task<RangeResults> MatchAsync(string name, ReadOnlyMemory<float> queries, int dimension, float? threshold = null, QueryOptions? options = null, CancellationToken cancellationToken = default)
     {
         RowCount(queries, dimension);
-        return grains.GetGrain<IQueryGrain>(0).MatchAsync(name, VectorBatch.FromRows(queries.Span, dimension), threshold, options);
+        return grains.GetGrain<IQueryGrain>(0).MatchAsync(name, VectorBatch.FromRows(queries.Span, dimension), threshold, options, cancellationToken);
     }
 
     /// <summary>The embeddings the index's model gives raw inputs (the inputs themselves when it has no model).</summary>

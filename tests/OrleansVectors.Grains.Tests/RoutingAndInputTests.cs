@@ -95,4 +95,17 @@ public sealed class RoutingAndInputTests(ClusterFixture fixture)
         Assert.Equal(0, await index.CountAsync());
         Assert.All((await fixture.Query.SearchAsync("recreated", query, 10)).Labels.ToArray(), l => Assert.Equal(-1, l));
     }
+
+    [Fact]
+    public async Task A_cancelled_query_is_not_answered()
+    {
+        var index = fixture.Index("cancelled");
+        await index.CreateAsync(new IndexSpec { Dimension = D, ShardCount = 2 });
+        await index.AddAsync(VectorBatch.FromRows(TestVectors.Uniform(10, D, seed: 8), D));
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(
+            () => fixture.Query.SearchAsync("cancelled", VectorBatch.FromRows(TestVectors.Uniform(1, D, seed: 9), D), 1, cancellationToken: cancelled.Token));
+    }
 }
