@@ -16,14 +16,30 @@ dotnet build client/OrleansVectors.Cli -c Release --nologo -v quiet -clp:ErrorsO
 
 read -r -a silo_ports <<< "${SILO_PORTS:-11111 11112}"
 read -r -a gateway_ports <<< "${GATEWAY_PORTS:-30000 30001}"
+if [ "${#silo_ports[@]}" -ne "${#gateway_ports[@]}" ]; then
+  echo "SILO_PORTS and GATEWAY_PORTS must list as many ports each" >&2; exit 2
+fi
+for port in "${silo_ports[@]}" "${gateway_ports[@]}"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "port $port is in use (an earlier run still up?); free it or set SILO_PORTS / GATEWAY_PORTS" >&2; exit 2
+  fi
+done
 run_dir=artifacts/run
 rm -rf "$run_dir" && mkdir -p "$run_dir/data"
 pids=()
 stop_silos() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  # graceful shutdown first; after 30 s, force
+  for _ in $(seq 1 60); do
+    alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" -eq 0 ] && return
+    sleep 0.5
+  done
+  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
 }
 trap stop_silos EXIT
+trap 'exit 143' TERM HUP INT
 
 for i in "${!silo_ports[@]}"; do
   dotnet silo/bin/Release/net10.0/linux-x64/OrleansVectors.Silo.dll \

@@ -83,3 +83,29 @@ public sealed class StaleGenerationException : Exception
     {
     }
 }
+
+/// <summary>
+/// A shard holds no vectors in its current activation: its silo failed (vectors are not durable until snapshots
+/// exist) or its index was dropped.
+/// </summary>
+[GenerateSerializer, Alias("ov.ShardLostException")]
+public sealed class ShardLostException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public ShardLostException(string shard)
+        : base($"Shard '{shard}' holds no vectors in this activation (its silo failed, or its index was dropped); vectors are not durable until snapshots exist.")
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public ShardLostException()
+        : this("?")
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public ShardLostException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}

@@ -13,9 +13,12 @@ public interface IShardGrain : IGrainWithStringKey
     [Alias("Initialize")]
     Task InitializeAsync(IndexSpec spec, Guid generation);
 
-    /// <summary>Embeds (when the index has a model) and adds vectors under the given global ids.</summary>
+    /// <summary>
+    /// Embeds (when the index has a model) and adds vectors under the given global ids; <paramref name="callerIds"/>
+    /// says they came from the caller (and so are checked for duplicates) rather than from the index's numbering.
+    /// </summary>
     [Alias("Add")]
-    Task<long> AddAsync(Guid generation, VectorBatch vectors, long[] ids);
+    Task<long> AddAsync(Guid generation, VectorBatch vectors, long[] ids, bool callerIds);
 
     /// <summary>Trains the shard's index on a sample (embedded first when the index has a model).</summary>
     [Alias("Train")]

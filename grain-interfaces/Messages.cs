@@ -7,8 +7,8 @@ public sealed record QueryOptions
     /// <summary>Answer with the shards that did answer when some fail or time out, flagged in the result; default false: fail the query.</summary>
     [Id(0)] public bool AllowPartial { get; init; }
 
-    /// <summary>How long each shard may take (default 30 s).</summary>
-    [Id(1)] public TimeSpan ShardTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>How long each shard may take (default 10 s; keep it below the client's 30 s response timeout so a slow shard is reported, not the whole call).</summary>
+    [Id(1)] public TimeSpan ShardTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
     /// <summary>IVF shards: lists probed, or null for the index's own setting.</summary>
     [Id(2)] public int? NProbe { get; init; }
@@ -21,6 +21,9 @@ public sealed record QueryOptions
 
     /// <summary>The defaults.</summary>
     public static QueryOptions Default { get; } = new();
+
+    /// <summary>The largest k a cluster query accepts (faiss's GPU limit): results stay well inside a message.</summary>
+    public const int MaxK = 2048;
 }
 
 /// <summary>Where an index's shards are and how full they are.</summary>

@@ -109,7 +109,19 @@ public sealed partial class IndexGrain(
         // Whole batch to the least-filled shard: counts never differ by more than one batch.
         var counts = state.State.ShardCounts;
         var target = Array.IndexOf(counts, counts.Min());
-        await Shard(target).AddAsync(state.State.Generation, vectors, assigned);
+        try
+        {
+            await Shard(target).AddAsync(state.State.Generation, vectors, assigned, callerIds: ids is not null);
+        }
+        catch (Exception e) when (e is TimeoutException or OrleansException)
+        {
+            // The call failed on the way, not in the shard: the batch may have landed. Ask before giving its
+            // ids out again; if it did land, acknowledge it.
+            if (!await Landed(target, assigned[0]))
+            {
+                throw;
+            }
+        }
 
         counts[target] += vectors.Count;
         state.State.Mode = mode;
@@ -119,7 +131,17 @@ public sealed partial class IndexGrain(
             state.State.NextId += vectors.Count;
         }
 
-        await state.WriteStateAsync();
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            // memory is ahead of storage: reload from storage on the next call rather than hand out ids twice
+            DeactivateOnIdle();
+            throw;
+        }
+
         return new AddReceipt(firstId, vectors.Count, target);
     }
 
@@ -141,6 +163,18 @@ public sealed partial class IndexGrain(
         state.State.ShardCounts = [.. counts.Select(c => c.Count)];
         await state.WriteStateAsync();
         return removed.Sum();
+    }
+
+    private async Task<bool> Landed(int shard, long firstId)
+    {
+        try
+        {
+            return (await Shard(shard).FindExistingAsync(state.State.Generation, [firstId])).Length > 0;
+        }
+        catch (Exception e) when (e is TimeoutException or OrleansException or ShardLostException)
+        {
+            return false;
+        }
     }
 
     private IShardGrain Shard(int shard) => GrainFactory.GetGrain<IShardGrain>(ShardGrain.Key(Name, shard));

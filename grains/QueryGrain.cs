@@ -20,7 +20,7 @@ public sealed partial class QueryGrain(IModelHost models, ILogger<QueryGrain> lo
     public async Task<NeighborResults> SearchAsync(string index, VectorBatch queries, int k, QueryOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(k, FaissIndex.MaxK);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(k, QueryOptions.MaxK);
         options = Check(options);
         return await WithFreshMap(index, async map =>
         {
@@ -66,6 +66,11 @@ public sealed partial class QueryGrain(IModelHost models, ILogger<QueryGrain> lo
             throw new ArgumentOutOfRangeException(nameof(options), options.MaxConcurrency, "MaxConcurrency must be at least 1.");
         }
 
+        if (options.NProbe is < 1 || options.EfSearch is < 1 or > FaissIndex.MaxEfSearch)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), $"NProbe must be at least 1 and EfSearch between 1 and {FaissIndex.MaxEfSearch}.");
+        }
+
         return options;
     }
 
@@ -83,7 +88,11 @@ public sealed partial class QueryGrain(IModelHost models, ILogger<QueryGrain> lo
         return await models.EmbedAsync(map.Spec, queries);
     }
 
-    /// <summary>Runs a query against the cached shard map; when a shard reports a re-created index, once more with a fresh map.</summary>
+    /// <summary>
+    /// Runs a query against the cached shard map. When a shard reports another generation, or holds nothing, the
+    /// map is read again: a dropped index then fails with <see cref="IndexNotFoundException"/>, a re-created one is
+    /// queried once more, and a shard that lost its vectors in the same generation fails the query.
+    /// </summary>
     private async Task<T> WithFreshMap<T>(string index, Func<ShardMap, Task<T>> query)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(index);
@@ -92,9 +101,25 @@ public sealed partial class QueryGrain(IModelHost models, ILogger<QueryGrain> lo
         {
             return await query(map);
         }
-        catch (StaleGenerationException)
+        catch (Exception e) when (e is StaleGenerationException or ShardUnavailableException)
         {
-            return await query(await Map(index, refresh: true));
+            ShardMap fresh;
+            try
+            {
+                fresh = await Map(index, refresh: true);
+            }
+            catch (IndexNotFoundException)
+            {
+                _maps.Remove(index);
+                throw;
+            }
+
+            if (fresh.Generation == map.Generation && e is ShardUnavailableException)
+            {
+                throw;
+            }
+
+            return await query(fresh);
         }
     }
 

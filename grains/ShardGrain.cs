@@ -17,6 +17,7 @@ namespace OrleansVectors.Grains;
 /// rather than answering from an empty index.
 /// </remarks>
 [ShardPlacement]
+[CollectionAgeLimit(AlwaysActive = true)] // the vectors live in this activation: idle collection would drop them
 public sealed partial class ShardGrain(IModelHost models, FaissWorkers workers, ILogger<ShardGrain> logger) : Grain, IShardGrain
 {
     private readonly HashSet<long> _ids = [];
@@ -42,7 +43,7 @@ public sealed partial class ShardGrain(IModelHost models, FaissWorkers workers, 
     }
 
     /// <inheritdoc/>
-    public async Task<long> AddAsync(Guid generation, VectorBatch vectors, long[] ids)
+    public async Task<long> AddAsync(Guid generation, VectorBatch vectors, long[] ids, bool callerIds)
     {
         var (index, spec) = Require(generation);
         ArgumentNullException.ThrowIfNull(ids);
@@ -51,7 +52,8 @@ public sealed partial class ShardGrain(IModelHost models, FaissWorkers workers, 
             throw new ArgumentException($"{ids.Length} ids for {vectors.Count} vectors.", nameof(ids));
         }
 
-        var duplicate = ids.FirstOrDefault(_ids.Contains, -1);
+        // auto-numbered ids cannot collide; only caller ids are tracked
+        var duplicate = callerIds ? ids.FirstOrDefault(_ids.Contains, -1) : -1;
         if (duplicate >= 0)
         {
             throw new ArgumentException($"Id {duplicate} is already in the index.", nameof(ids));
@@ -68,7 +70,11 @@ public sealed partial class ShardGrain(IModelHost models, FaissWorkers workers, 
             index.AddWithIds(embeddings.Values, ids);
             return true;
         });
-        _ids.UnionWith(ids);
+        if (callerIds)
+        {
+            _ids.UnionWith(ids);
+        }
+
         return index.Count;
     }
 
@@ -115,8 +121,27 @@ public sealed partial class ShardGrain(IModelHost models, FaissWorkers workers, 
     /// <inheritdoc/>
     public Task<long[]> FindExistingAsync(Guid generation, long[] ids)
     {
-        Require(generation);
-        return Task.FromResult(ids.Where(_ids.Contains).ToArray());
+        var (index, _) = Require(generation);
+        return Task.FromResult(ids.Where(id => _ids.Contains(id) || Holds(index, id)).ToArray());
+    }
+
+    /// <summary>Whether the index holds <paramref name="id"/> (auto-numbered ids are not in the id set).</summary>
+    private static bool Holds(FaissIndex index, long id)
+    {
+        if (!index.HasIdMap)
+        {
+            return false;
+        }
+
+        try
+        {
+            index.Reconstruct(id);
+            return true;
+        }
+        catch (KeyNotFoundException)
+        {
+            return false;
+        }
     }
 
     /// <inheritdoc/>
@@ -206,8 +231,7 @@ public sealed partial class ShardGrain(IModelHost models, FaissWorkers workers, 
     {
         if (_index is null || _spec is null)
         {
-            throw new InvalidOperationException(
-                $"Shard '{this.GetPrimaryKeyString()}' holds no vectors in this activation (its silo failed or it was dropped); vectors are not durable until snapshots exist.");
+            throw new ShardLostException(this.GetPrimaryKeyString());
         }
 
         if (generation != _generation)

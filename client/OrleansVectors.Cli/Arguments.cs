@@ -39,7 +39,9 @@ internal sealed class Arguments
             }
         }
 
-        Gateways = [.. String("gateways", "30000").Split(',').Select(p => int.Parse(p, CultureInfo.InvariantCulture))];
+        Gateways = [.. String("gateways", "30000").Split(',').Select(p => int.TryParse(p, NumberStyles.Integer, CultureInfo.InvariantCulture, out var port) && port is > 0 and < 65536
+            ? port
+            : throw new ArgumentException($"--gateways takes TCP ports separated by commas; got '{p}'."))];
     }
 
     public int[] Gateways { get; }

@@ -8,15 +8,15 @@ using OrleansVectors.GrainInterfaces;
 using Spectre.Console;
 
 // ovx [--gateways 30000,30001] <command> [arguments]
-var arguments = new Arguments(args);
-if (arguments.Command is null or "help" or "--help")
-{
-    AnsiConsole.MarkupLine(Arguments.Usage);
-    return arguments.Command is null ? 2 : 0;
-}
-
 try
 {
+    var arguments = new Arguments(args);
+    if (arguments.Command is null or "help" or "--help")
+    {
+        AnsiConsole.MarkupLine(Arguments.Usage);
+        return arguments.Command is null ? 2 : 0;
+    }
+
     using var host = await ClusterConnection.ConnectAsync(arguments.Gateways);
     var client = host.Services.GetRequiredService<VectorIndexClient>();
     return arguments.Command switch
@@ -30,7 +30,8 @@ try
         var unknown => throw new ArgumentException($"Unknown command '{unknown}'; see 'ovx help'."),
     };
 }
-catch (Exception e) when (e is ArgumentException or InvalidOperationException or IndexNotFoundException or ShardUnavailableException or IOException or InvalidDataException)
+catch (Exception e) when (e is ArgumentException or InvalidOperationException or IndexNotFoundException or ShardUnavailableException
+    or IOException or InvalidDataException or FormatException or TimeoutException or OrleansException)
 {
     AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
     return 1;

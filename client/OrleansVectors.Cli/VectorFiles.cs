@@ -22,9 +22,11 @@ internal static partial class VectorFiles
             throw new FileNotFoundException($"No file at '{Path.GetFullPath(path)}'.", path);
         }
 
-        var name = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? path[..^3] : path;
+        var compressed = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
+        var name = compressed ? path[..^3] : path;
         return Path.GetExtension(name).ToLowerInvariant() switch
         {
+            ".fvecs" or ".npy" when compressed => throw new ArgumentException("Compressed .fvecs and .npy files are not read: decompress them first.", nameof(path)),
             ".fvecs" => ReadFvecs(path),
             ".npy" => ReadNpy(path),
             ".csv" => ReadCsv(path, lastColumnIsLabel),
@@ -81,9 +83,15 @@ internal static partial class VectorFiles
             throw new InvalidDataException($"{path}: need a 2-D little-endian float32 or float64 array in C order; header is {header.Trim()}.");
         }
 
-        var n = int.Parse(shape.Groups[1].Value, CultureInfo.InvariantCulture);
+        var n = long.Parse(shape.Groups[1].Value, CultureInfo.InvariantCulture);
         var d = int.Parse(shape.Groups[2].Value, CultureInfo.InvariantCulture);
         var data = bytes.AsSpan(headerStart + headerLength);
+        var itemSize = descr == "<f4" ? 4 : 8;
+        if (d < 1 || n * d > Array.MaxLength || data.Length != n * d * itemSize)
+        {
+            throw new InvalidDataException($"{path}: the header says {n} × {d} values of {itemSize} bytes; the file holds {data.Length} bytes of data.");
+        }
+
         var values = new float[n * d];
         if (descr == "<f4")
         {
@@ -118,9 +126,9 @@ internal static partial class VectorFiles
             }
 
             var cells = text.Split(',');
-            if (!float.TryParse(cells[0], NumberStyles.Float, CultureInfo.InvariantCulture, out _) && values.Count == 0)
+            if (values.Count == 0 && width < 0 && !cells.All(c => float.TryParse(c, NumberStyles.Float, CultureInfo.InvariantCulture, out _)))
             {
-                continue; // a header row
+                continue; // a header row: not every cell is a number
             }
 
             var columns = lastColumnIsLabel ? cells.Length - 1 : cells.Length;
@@ -142,7 +150,9 @@ internal static partial class VectorFiles
 
             if (lastColumnIsLabel)
             {
-                labels.Add((int)float.Parse(cells[^1], CultureInfo.InvariantCulture));
+                labels.Add(float.TryParse(cells[^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var label)
+                    ? (int)label
+                    : throw new InvalidDataException($"{path}:{line}: label '{cells[^1]}' is not a number."));
             }
         }
 

@@ -36,6 +36,8 @@ public sealed class ClusterInferenceModel(VectorIndexClient client, string index
     public async Task AddToKnnAsync(Tensor inputs, int batchSize = InferenceModel.DefaultBatchSize, CancellationToken cancellationToken = default)
     {
         var (values, width) = Rows(inputs);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        // the silos batch the model themselves; a message carries as many rows as fit
         await client.AddAsync(Index, values, width, batchRows: Math.Max(batchSize, VectorIndexClient.DefaultBatchRows), cancellationToken: cancellationToken);
     }
 

@@ -44,6 +44,7 @@ public sealed class VectorIndexClient(IGrainFactory grains)
             throw new ArgumentException($"{ids.Count} ids were given for {rows} vectors; there must be exactly one id per vector.", nameof(ids));
         }
 
+        batchRows = Math.Min(batchRows, VectorBatch.MaxBytes / (sizeof(float) * dimension)); // one message each
         var index = Index(name);
         var receipts = new List<AddReceipt>();
         for (var start = 0; start < rows; start += batchRows)
@@ -62,16 +63,21 @@ public sealed class VectorIndexClient(IGrainFactory grains)
     public async Task<NeighborResults> SearchAsync(string name, ReadOnlyMemory<float> queries, int dimension, int k, QueryOptions? options = null, CancellationToken cancellationToken = default)
     {
         var rows = RowCount(queries, dimension);
+        ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
         var query = grains.GetGrain<IQueryGrain>(0);
-        if (rows <= DefaultBatchRows)
+
+        // rows per message: the queries and each reply (12 bytes a neighbour) stay well inside a message
+        var perMessage = Math.Max(1, Math.Min(VectorBatch.MaxBytes / (sizeof(float) * dimension), (32 << 20) / (12 * k)));
+        perMessage = Math.Min(perMessage, DefaultBatchRows);
+        if (rows <= perMessage)
         {
             return await query.SearchAsync(name, VectorBatch.FromRows(queries.Span, dimension), k, options, cancellationToken);
         }
 
         var parts = new List<NeighborResults>();
-        for (var start = 0; start < rows; start += DefaultBatchRows)
+        for (var start = 0; start < rows; start += perMessage)
         {
-            var count = Math.Min(DefaultBatchRows, rows - start);
+            var count = Math.Min(perMessage, rows - start);
             parts.Add(await query.SearchAsync(name, VectorBatch.FromRows(queries.Span.Slice(start * dimension, count * dimension), dimension), k, options, cancellationToken));
         }
 

@@ -32,8 +32,11 @@ public sealed partial class TorchScriptModelHost(ILogger<TorchScriptModelHost> l
             throw new ArgumentException($"The model of this index takes rows of {spec.InputDimension} values; got {inputs.Dimension}.", nameof(inputs));
         }
 
-        var model = _models.GetOrAdd((spec.Model, spec.NormalizeEmbeddings), key => new Lazy<InferenceModel>(() => Load(key.Path, key.Normalize))).Value;
-        return await Task.Run(() => Embed(model, spec, inputs), cancellationToken).ConfigureAwait(false);
+        // PublicationOnly: a failed load (a file not there yet) is retried on the next call, not cached
+        var lazy = _models.GetOrAdd(
+            (spec.Model, spec.NormalizeEmbeddings),
+            key => new Lazy<InferenceModel>(() => Load(key.Path, key.Normalize), LazyThreadSafetyMode.PublicationOnly));
+        return await Task.Run(() => Embed(lazy.Value, spec, inputs), cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>

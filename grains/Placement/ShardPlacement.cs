@@ -16,9 +16,10 @@ public sealed class ShardPlacementStrategy : PlacementStrategy
 public sealed class ShardPlacementAttribute() : PlacementAttribute(ShardPlacementStrategy.Instance);
 
 /// <summary>
-/// Spreads shards evenly and deterministically: the compatible silos are sorted (preferring those that advertise
-/// an accelerator, when any do) and shard i goes to silo i mod count. The same membership always gives the same
-/// placement; a shard re-placed after a silo leaves goes to its slot among the silos that remain.
+/// Spreads shards evenly and deterministically: the compatible silos are sorted, those that advertise an
+/// accelerator first, and shard i goes to silo i mod count — so the first shards land on accelerators and all
+/// silos share the rest. The same membership always gives the same placement; a shard re-placed after a silo
+/// leaves goes to its slot among the silos that remain.
 /// </summary>
 public sealed class ShardPlacementDirector(IAcceleratorSilos accelerators) : IPlacementDirector
 {
@@ -31,8 +32,10 @@ public sealed class ShardPlacementDirector(IAcceleratorSilos accelerators) : IPl
             throw new OrleansException($"No silo can host {target.GrainIdentity}.");
         }
 
-        var preferred = compatible.Where(accelerators.HasAccelerator).ToArray();
-        var silos = (preferred.Length > 0 ? preferred : compatible).OrderBy(s => s.ToParsableString(), StringComparer.Ordinal).ToArray();
+        var silos = compatible
+            .OrderBy(s => accelerators.HasAccelerator(s) ? 0 : 1)
+            .ThenBy(s => s.ToParsableString(), StringComparer.Ordinal)
+            .ToArray();
         var shard = ShardGrain.ShardNumber(target.GrainIdentity.Key.ToString()!);
         return Task.FromResult(silos[shard % silos.Length]);
     }

@@ -90,6 +90,7 @@ public sealed class RoutingAndInputTests(ClusterFixture fixture)
 
         await index.DropAsync();
         await Assert.ThrowsAsync<IndexNotFoundException>(() => index.CountAsync());
+        await Assert.ThrowsAsync<IndexNotFoundException>(() => fixture.Query.SearchAsync("recreated", query, 10)); // the cached shard map is refreshed
         await index.CreateAsync(new IndexSpec { Dimension = D, ShardCount = 2 });
 
         Assert.Equal(0, await index.CountAsync());
