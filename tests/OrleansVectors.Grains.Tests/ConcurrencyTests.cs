@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using OrleansVectors.GrainInterfaces;
+using OrleansVectors.Inference.Tests.Support;
 
 namespace OrleansVectors.Grains.Tests;
 
@@ -15,11 +16,11 @@ public sealed class ConcurrencyTests(ClusterFixture fixture)
         const string name = "concurrent";
         var index = fixture.Index(name);
         await index.CreateAsync(new IndexSpec { Dimension = D, ShardCount = 4 });
-        await index.AddAsync(VectorBatch.FromRows(TestVectors.Uniform(200, D, seed: 1), D), Enumerable.Range(0, 200).Select(i => (long)i).ToArray());
+        await index.AddAsync(VectorBatch.FromRows(TestData.Uniform(200, D, seed: 1), D), Enumerable.Range(0, 200).Select(i => (long)i).ToArray());
 
         // every vector ever added, by id, so any result can be checked exactly
         var known = new ConcurrentDictionary<long, float[]>();
-        var initial = TestVectors.Uniform(200, D, seed: 1);
+        var initial = TestData.Uniform(200, D, seed: 1);
         for (var i = 0; i < 200; i++)
         {
             known[i] = initial.AsSpan(i * D, D).ToArray();
@@ -33,7 +34,7 @@ public sealed class ConcurrencyTests(ClusterFixture fixture)
             for (var b = 0; b < 15; b++)
             {
                 var ids = Enumerable.Range(0, 10).Select(i => 10_000L + (w * 1_000) + (b * 10) + i).ToArray();
-                var values = TestVectors.Uniform(10, D, seed: 1000 + (w * 100) + b);
+                var values = TestData.Uniform(10, D, seed: 1000 + (w * 100) + b);
                 for (var i = 0; i < 10; i++)
                 {
                     known[ids[i]] = values.AsSpan(i * D, D).ToArray();
@@ -56,7 +57,7 @@ public sealed class ConcurrencyTests(ClusterFixture fixture)
             var checkedCount = 0;
             while (!stop.IsCancellationRequested || checkedCount < 5)
             {
-                var query = TestVectors.Uniform(1, D, seed: (s * 7919) + checkedCount);
+                var query = TestData.Uniform(1, D, seed: (s * 7919) + checkedCount);
                 var before = acknowledged.Keys.ToArray();
                 var result = await fixture.Query.SearchAsync(name, VectorBatch.FromRows(query, D), K);
                 Check(query, result, before, known);

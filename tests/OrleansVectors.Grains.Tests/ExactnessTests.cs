@@ -1,4 +1,5 @@
 using OrleansVectors.GrainInterfaces;
+using OrleansVectors.Inference.Tests.Support;
 using OrleansVectors.Inference.Faiss;
 
 namespace OrleansVectors.Grains.Tests;
@@ -21,8 +22,8 @@ public sealed class ExactnessTests(ClusterFixture fixture)
     public async Task Sharded_search_equals_a_single_faiss_index(int shards, VectorMetric metric)
     {
         var name = $"exact-{shards}-{metric}";
-        var vectors = TestVectors.Uniform(Count, D, seed: shards);
-        var queries = TestVectors.Uniform(40, D, seed: 100 + shards);
+        var vectors = TestData.Uniform(Count, D, seed: shards);
+        var queries = TestData.Uniform(40, D, seed: 100 + shards);
         var index = fixture.Index(name);
         await index.CreateAsync(new IndexSpec { Dimension = D, Metric = metric, ShardCount = shards });
         var receipts = await TestVectors.AddAll(index, vectors, D, batchSize: 50);
@@ -63,9 +64,9 @@ public sealed class ExactnessTests(ClusterFixture fixture)
     {
         var index = fixture.Index("small");
         await index.CreateAsync(new IndexSpec { Dimension = 4, ShardCount = 3 });
-        await index.AddAsync(VectorBatch.FromRows(TestVectors.Uniform(5, 4, seed: 1), 4));
+        await index.AddAsync(VectorBatch.FromRows(TestData.Uniform(5, 4, seed: 1), 4));
 
-        var result = await fixture.Query.SearchAsync("small", VectorBatch.FromRows(TestVectors.Uniform(1, 4, seed: 2), 4), 8);
+        var result = await fixture.Query.SearchAsync("small", VectorBatch.FromRows(TestData.Uniform(1, 4, seed: 2), 4), 8);
 
         Assert.Equal(new long[] { -1, -1, -1 }, result.LabelsOf(0)[5..].ToArray());
         Assert.Equal(Enumerable.Range(0, 5).Select(i => (long)i), result.LabelsOf(0)[..5].ToArray().Order());
@@ -74,8 +75,8 @@ public sealed class ExactnessTests(ClusterFixture fixture)
     [Fact]
     public async Task Threshold_matches_equal_a_single_index_range_search_sorted_closest_first()
     {
-        var vectors = TestVectors.Uniform(600, D, seed: 7);
-        var queries = TestVectors.Uniform(20, D, seed: 8);
+        var vectors = TestData.Uniform(600, D, seed: 7);
+        var queries = TestData.Uniform(20, D, seed: 8);
         var index = fixture.Index("matches");
         await index.CreateAsync(new IndexSpec { Dimension = D, ShardCount = 4, MatchThreshold = 3.5 });
         await TestVectors.AddAll(index, vectors, D, batchSize: 100);
@@ -101,7 +102,7 @@ public sealed class ExactnessTests(ClusterFixture fixture)
     [Fact]
     public async Task Ivf_shards_keep_global_ids_and_remove_them()
     {
-        var vectors = TestVectors.Uniform(800, D, seed: 21);
+        var vectors = TestData.Uniform(800, D, seed: 21);
         var index = fixture.Index("ivf");
         await index.CreateAsync(new IndexSpec { Dimension = D, Factory = "IVF8,Flat", ShardCount = 2 });
         await TestVectors.AddAll(index, vectors, D, batchSize: 400); // each shard trains on its first batch

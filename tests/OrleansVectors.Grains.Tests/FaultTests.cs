@@ -1,4 +1,5 @@
 using OrleansVectors.GrainInterfaces;
+using OrleansVectors.Inference.Tests.Support;
 
 namespace OrleansVectors.Grains.Tests;
 
@@ -22,7 +23,7 @@ public sealed class FaultTests : IClassFixture<ClusterFixture>
         await spread.CreateAsync(new IndexSpec { Dimension = D, ShardCount = 3 });
         var single = _fixture.Index("single");
         await single.CreateAsync(new IndexSpec { Dimension = D, ShardCount = 1 });
-        var vectors = TestVectors.Uniform(300, D, seed: 1);
+        var vectors = TestData.Uniform(300, D, seed: 1);
         await TestVectors.AddAll(spread, vectors, D, batchSize: 50);
         await TestVectors.AddAll(single, vectors, D, batchSize: 100);
         var query = TestVectors.Batch(vectors, D, 0, 5);

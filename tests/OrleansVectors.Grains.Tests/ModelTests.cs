@@ -1,4 +1,5 @@
 using OrleansVectors.GrainInterfaces;
+using OrleansVectors.Inference.Tests.Support;
 using OrleansVectors.Inference;
 using OrleansVectors.Inference.Faiss;
 using OrleansVectors.Inference.Models;
@@ -17,8 +18,8 @@ public sealed class ModelTests(ClusterFixture fixture)
     public async Task Raw_inputs_and_raw_queries_give_what_embedding_in_process_then_searching_gives()
     {
         var model = Path.Combine(AppContext.BaseDirectory, "Fixtures", "trunk.pt");
-        var inputs = TestVectors.Uniform(300, InputWidth, seed: 11);
-        var queries = TestVectors.Uniform(12, InputWidth, seed: 12);
+        var inputs = TestData.Uniform(300, InputWidth, seed: 11);
+        var queries = TestData.Uniform(12, InputWidth, seed: 12);
         var index = fixture.Index("with-model");
         await index.CreateAsync(new IndexSpec
         {
@@ -42,7 +43,7 @@ public sealed class ModelTests(ClusterFixture fixture)
             Assert.True(Math.Abs(expected.Distances[i] - cluster.Distances[i]) <= 1e-5, $"distance {i}");
         }
 
-        var wrongWidth = VectorBatch.FromRows(TestVectors.Uniform(2, EmbeddingWidth, seed: 13), EmbeddingWidth);
+        var wrongWidth = VectorBatch.FromRows(TestData.Uniform(2, EmbeddingWidth, seed: 13), EmbeddingWidth);
         await Assert.ThrowsAsync<ArgumentException>(() => fixture.Query.SearchAsync("with-model", wrongWidth, 1));
     }
 }

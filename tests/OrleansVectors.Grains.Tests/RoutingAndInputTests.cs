@@ -1,4 +1,5 @@
 using OrleansVectors.GrainInterfaces;
+using OrleansVectors.Inference.Tests.Support;
 
 namespace OrleansVectors.Grains.Tests;
 
@@ -15,7 +16,7 @@ public sealed class RoutingAndInputTests(ClusterFixture fixture)
         var name = $"routing-{shards}";
         var index = fixture.Index(name);
         await index.CreateAsync(new IndexSpec { Dimension = D, ShardCount = shards });
-        await TestVectors.AddAll(index, TestVectors.Uniform(1000, D, seed: 3), D, batchSize: 30);
+        await TestVectors.AddAll(index, TestData.Uniform(1000, D, seed: 3), D, batchSize: 30);
 
         var description = await index.DescribeAsync();
 
@@ -31,14 +32,14 @@ public sealed class RoutingAndInputTests(ClusterFixture fixture)
     {
         var index = fixture.Index("bad-input");
         await index.CreateAsync(new IndexSpec { Dimension = D, ShardCount = 2 });
-        await index.AddAsync(VectorBatch.FromRows(TestVectors.Uniform(10, D, seed: 1), D));
-        var good = VectorBatch.FromRows(TestVectors.Uniform(2, D, seed: 2), D);
-        var nan = TestVectors.Uniform(2, D, seed: 3);
+        await index.AddAsync(VectorBatch.FromRows(TestData.Uniform(10, D, seed: 1), D));
+        var good = VectorBatch.FromRows(TestData.Uniform(2, D, seed: 2), D);
+        var nan = TestData.Uniform(2, D, seed: 3);
         nan[5] = float.NaN;
 
         await Assert.ThrowsAsync<IndexNotFoundException>(() => fixture.Query.SearchAsync("no-such-index", good, 1));
         await Assert.ThrowsAsync<IndexNotFoundException>(() => fixture.Index("no-such-index").AddAsync(good));
-        var wrongWidth = VectorBatch.FromRows(TestVectors.Uniform(2, D + 1, seed: 4), D + 1);
+        var wrongWidth = VectorBatch.FromRows(TestData.Uniform(2, D + 1, seed: 4), D + 1);
         Assert.Contains("Dimension mismatch", (await Assert.ThrowsAsync<ArgumentException>(() => index.AddAsync(wrongWidth))).Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<ArgumentException>(() => fixture.Query.SearchAsync("bad-input", wrongWidth, 1));
         Assert.Contains("non-finite", (await Assert.ThrowsAsync<ArgumentException>(() => index.AddAsync(VectorBatch.FromRows(nan, D)))).Message, StringComparison.Ordinal);
@@ -61,7 +62,7 @@ public sealed class RoutingAndInputTests(ClusterFixture fixture)
     {
         var index = fixture.Index("caller-ids");
         await index.CreateAsync(new IndexSpec { Dimension = D, ShardCount = 3 });
-        var vectors = TestVectors.Uniform(6, D, seed: 5);
+        var vectors = TestData.Uniform(6, D, seed: 5);
         await index.AddAsync(TestVectors.Batch(vectors, D, 0, 3), [1000, 2000, 3000]);
         await index.AddAsync(TestVectors.Batch(vectors, D, 3, 3), [4000, 5000, 6000]);
 
@@ -84,8 +85,8 @@ public sealed class RoutingAndInputTests(ClusterFixture fixture)
     {
         var index = fixture.Index("recreated");
         await index.CreateAsync(new IndexSpec { Dimension = D, ShardCount = 2 });
-        await index.AddAsync(VectorBatch.FromRows(TestVectors.Uniform(4, D, seed: 6), D));
-        var query = VectorBatch.FromRows(TestVectors.Uniform(1, D, seed: 7), D);
+        await index.AddAsync(VectorBatch.FromRows(TestData.Uniform(4, D, seed: 6), D));
+        var query = VectorBatch.FromRows(TestData.Uniform(1, D, seed: 7), D);
         Assert.Equal(4, (await fixture.Query.SearchAsync("recreated", query, 10)).Labels.ToArray().Count(l => l >= 0));
 
         await index.DropAsync();
@@ -102,11 +103,11 @@ public sealed class RoutingAndInputTests(ClusterFixture fixture)
     {
         var index = fixture.Index("cancelled");
         await index.CreateAsync(new IndexSpec { Dimension = D, ShardCount = 2 });
-        await index.AddAsync(VectorBatch.FromRows(TestVectors.Uniform(10, D, seed: 8), D));
+        await index.AddAsync(VectorBatch.FromRows(TestData.Uniform(10, D, seed: 8), D));
         using var cancelled = new CancellationTokenSource();
         await cancelled.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(
-            () => fixture.Query.SearchAsync("cancelled", VectorBatch.FromRows(TestVectors.Uniform(1, D, seed: 9), D), 1, cancellationToken: cancelled.Token));
+            () => fixture.Query.SearchAsync("cancelled", VectorBatch.FromRows(TestData.Uniform(1, D, seed: 9), D), 1, cancellationToken: cancelled.Token));
     }
 }

@@ -4,18 +4,6 @@ namespace OrleansVectors.Grains.Tests;
 
 internal static class TestVectors
 {
-    public static float[] Uniform(int count, int dimension, int seed)
-    {
-        var random = new Random(seed);
-        var values = new float[count * dimension];
-        for (var i = 0; i < values.Length; i++)
-        {
-            values[i] = (random.NextSingle() * 2) - 1;
-        }
-
-        return values;
-    }
-
     public static VectorBatch Batch(float[] values, int dimension, int start, int count) =>
         VectorBatch.FromRows(values.AsSpan(start * dimension, count * dimension), dimension);
 
