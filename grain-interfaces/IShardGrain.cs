@@ -24,13 +24,13 @@ public interface IShardGrain : IGrainWithStringKey
     [Alias("Train")]
     Task TrainAsync(Guid generation, VectorBatch sample);
 
-    /// <summary>The k nearest stored vectors of each query embedding, with global ids.</summary>
+    /// <summary>The k nearest stored vectors of each query embedding, with global ids. A cancelled call that has not started is dropped.</summary>
     [Alias("Search"), ReadOnly]
-    Task<NeighborResults> SearchAsync(Guid generation, VectorBatch queries, int k, QueryOptions options);
+    Task<NeighborResults> SearchAsync(Guid generation, VectorBatch queries, int k, QueryOptions options, CancellationToken cancellationToken = default);
 
     /// <summary>Every stored vector within <paramref name="radius"/> of each query embedding.</summary>
     [Alias("RangeSearch"), ReadOnly]
-    Task<RangeResults> RangeSearchAsync(Guid generation, VectorBatch queries, float radius, QueryOptions options);
+    Task<RangeResults> RangeSearchAsync(Guid generation, VectorBatch queries, float radius, QueryOptions options, CancellationToken cancellationToken = default);
 
     /// <summary>Which of the given ids the shard already holds.</summary>
     [Alias("FindExisting"), ReadOnly]

@@ -25,7 +25,7 @@ public sealed partial class QueryGrain(IModelHost models, ILogger<QueryGrain> lo
         return await WithFreshMap(index, async map =>
         {
             var embeddings = await Embed(map, queries);
-            var (results, failed) = await FanOut(map, options, (shard, generation) => shard.SearchAsync(generation, embeddings, k, options), cancellationToken);
+            var (results, failed) = await FanOut(map, options, (shard, generation, ct) => shard.SearchAsync(generation, embeddings, k, options, ct), cancellationToken);
             return TopKMerge.Merge(results, embeddings.Count, k, map.Spec.Metric, failed);
         });
     }
@@ -44,7 +44,7 @@ public sealed partial class QueryGrain(IModelHost models, ILogger<QueryGrain> lo
             }
 
             var embeddings = await Embed(map, queries);
-            var (results, failed) = await FanOut(map, options, (shard, generation) => shard.RangeSearchAsync(generation, embeddings, radius, options), cancellationToken);
+            var (results, failed) = await FanOut(map, options, (shard, generation, ct) => shard.RangeSearchAsync(generation, embeddings, radius, options, ct), cancellationToken);
             return TopKMerge.MergeRanges(results, embeddings.Count, map.Spec.Metric, failed);
         });
     }
@@ -135,7 +135,7 @@ public sealed partial class QueryGrain(IModelHost models, ILogger<QueryGrain> lo
     }
 
     private async Task<(List<T> Results, int[] Failed)> FanOut<T>(
-        ShardMap map, QueryOptions options, Func<IShardGrain, Guid, Task<T>> call, CancellationToken cancellationToken)
+        ShardMap map, QueryOptions options, Func<IShardGrain, Guid, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
     {
         using var gate = new SemaphoreSlim(options.MaxConcurrency);
         var calls = Enumerable.Range(0, map.Spec.ShardCount).Select(async shard =>
@@ -149,10 +149,13 @@ public sealed partial class QueryGrain(IModelHost models, ILogger<QueryGrain> lo
                 return (Shard: shard, Result: default(T), Error: (Exception?)e);
             }
 
+            // the shard's work is cancelled too when the caller gives up or the shard runs out of time
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(options.ShardTimeout);
             try
             {
                 var grain = GrainFactory.GetGrain<IShardGrain>(ShardGrain.Key(map.Name, shard));
-                return (Shard: shard, Result: await call(grain, map.Generation).WaitAsync(options.ShardTimeout, cancellationToken), Error: (Exception?)null);
+                return (Shard: shard, Result: await call(grain, map.Generation, deadline.Token).WaitAsync(options.ShardTimeout, cancellationToken), Error: (Exception?)null);
             }
             catch (Exception e)
             {
@@ -177,7 +180,9 @@ public sealed partial class QueryGrain(IModelHost models, ILogger<QueryGrain> lo
             var first = failures[0];
 
             LogShardFailed(map.Name, first.Shard, first.Error!.Message);
-            var reason = first.Error is TimeoutException ? $"no answer within {options.ShardTimeout.TotalSeconds:0.###} s" : first.Error.Message;
+            var reason = first.Error is TimeoutException or OperationCanceledException
+                ? $"no answer within {options.ShardTimeout.TotalSeconds:0.###} s"
+                : first.Error.Message;
             throw new ShardUnavailableException(map.Name, first.Shard, reason);
         }
 

@@ -91,7 +91,7 @@ public sealed partial class ShardGrain(IModelHost models, FaissWorkers workers, 
     }
 
     /// <inheritdoc/>
-    public async Task<NeighborResults> SearchAsync(Guid generation, VectorBatch queries, int k, QueryOptions options)
+    public async Task<NeighborResults> SearchAsync(Guid generation, VectorBatch queries, int k, QueryOptions options, CancellationToken cancellationToken = default)
     {
         var (index, _) = Require(generation);
         var parameters = Parameters(index, options);
@@ -100,12 +100,12 @@ public sealed partial class ShardGrain(IModelHost models, FaissWorkers workers, 
             return Empty(queries.Count, k);
         }
 
-        var result = await Faiss(() => index.Search(queries.Values, k, parameters));
+        var result = await Faiss(() => index.Search(queries.Values, k, parameters), cancellationToken);
         return NeighborResults.Create(result.Distances, result.Labels, result.QueryCount, result.K);
     }
 
     /// <inheritdoc/>
-    public async Task<RangeResults> RangeSearchAsync(Guid generation, VectorBatch queries, float radius, QueryOptions options)
+    public async Task<RangeResults> RangeSearchAsync(Guid generation, VectorBatch queries, float radius, QueryOptions options, CancellationToken cancellationToken = default)
     {
         var (index, _) = Require(generation);
         var parameters = Parameters(index, options);
@@ -114,7 +114,7 @@ public sealed partial class ShardGrain(IModelHost models, FaissWorkers workers, 
             return RangeResults.Create(new long[queries.Count + 1], [], []);
         }
 
-        var result = await Faiss(() => index.RangeSearch(queries.Values, radius, parameters));
+        var result = await Faiss(() => index.RangeSearch(queries.Values, radius, parameters), cancellationToken);
         return RangeResults.Create(result.Offsets, result.Distances, result.Labels);
     }
 
@@ -206,11 +206,11 @@ public sealed partial class ShardGrain(IModelHost models, FaissWorkers workers, 
     /// <see cref="InvalidOperationException"/> with faiss's message and the shard's name: exceptions cross the
     /// wire, and faiss's type is not an Orleans-serializable one.
     /// </summary>
-    private async Task<T> Faiss<T>(Func<T> work)
+    private async Task<T> Faiss<T>(Func<T> work, CancellationToken cancellationToken = default)
     {
         try
         {
-            return await workers.Run(work);
+            return await workers.Run(work, cancellationToken);
         }
         catch (FaissException e)
         {

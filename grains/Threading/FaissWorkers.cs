@@ -28,7 +28,7 @@ public sealed class FaissWorkers : TaskScheduler, IDisposable
     /// <inheritdoc/>
     public override int MaximumConcurrencyLevel => _threads.Length;
 
-    /// <summary>Runs <paramref name="work"/> on a worker thread.</summary>
+    /// <summary>Runs <paramref name="work"/> on a worker thread; if <paramref name="cancellationToken"/> is cancelled before it starts, it never runs.</summary>
     public Task<T> Run<T>(Func<T> work, CancellationToken cancellationToken = default) =>
         Task.Factory.StartNew(work, cancellationToken, TaskCreationOptions.DenyChildAttach, this);
 

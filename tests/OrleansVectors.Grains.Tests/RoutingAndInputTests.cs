@@ -110,4 +110,19 @@ public sealed class RoutingAndInputTests(ClusterFixture fixture)
         await Assert.ThrowsAnyAsync<OperationCanceledException>(
             () => fixture.Query.SearchAsync("cancelled", VectorBatch.FromRows(TestData.Uniform(1, D, seed: 9), D), 1, cancellationToken: cancelled.Token));
     }
+
+    [Fact]
+    public async Task A_shard_that_does_not_answer_in_time_fails_the_query_naming_it()
+    {
+        var index = fixture.Index("slow");
+        await index.CreateAsync(new IndexSpec { Dimension = D, ShardCount = 2 });
+        await index.AddAsync(VectorBatch.FromRows(TestData.Uniform(10, D, seed: 10), D));
+        var impatient = new QueryOptions { ShardTimeout = TimeSpan.FromTicks(1), AllowPartial = true };
+
+        var error = await Assert.ThrowsAsync<ShardUnavailableException>(
+            () => fixture.Query.SearchAsync("slow", VectorBatch.FromRows(TestData.Uniform(1, D, seed: 11), D), 1, impatient));
+
+        Assert.Contains("no answer within", error.Message, StringComparison.Ordinal);
+        Assert.Equal("slow", error.Index);
+    }
 }
