@@ -38,6 +38,11 @@ public sealed partial class IndexGrain(
             throw new ArgumentException(e.Message, nameof(spec));
         }
 
+        if (spec.Model is { } model && !File.Exists(model))
+        {
+            throw new ArgumentException($"The model file '{model}' does not exist on silo {RuntimeIdentity}; every silo must be able to read it.", nameof(spec));
+        }
+
         var generation = Guid.NewGuid();
         await Task.WhenAll(Enumerable.Range(0, spec.ShardCount).Select(i => Shard(i).InitializeAsync(spec, generation)));
         state.State = new IndexState { Spec = spec, Generation = generation, ShardCounts = new long[spec.ShardCount] };
