@@ -31,9 +31,6 @@ public sealed class VectorBatch
     /// <summary>The values, row-major.</summary>
     public ReadOnlySpan<float> Values => MemoryMarshal.Cast<byte, float>(_data);
 
-    /// <summary>Size on the wire, in bytes.</summary>
-    public int ByteCount => _data.Length;
-
     /// <summary>Copies row-major values into a batch.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="dimension"/> is less than 1.</exception>
     /// <exception cref="ArgumentException">The values are empty, not a whole number of rows, or larger than <see cref="MaxBytes"/>.</exception>
@@ -55,10 +52,4 @@ public sealed class VectorBatch
 
         return new VectorBatch(MemoryMarshal.AsBytes(values).ToArray(), values.Length / dimension, dimension);
     }
-
-    /// <summary>The values of row <paramref name="row"/>.</summary>
-    public ReadOnlySpan<float> Row(int row) => Values.Slice(row * Dimension, Dimension);
-
-    /// <summary>Rows <paramref name="start"/> … <paramref name="start"/>+<paramref name="count"/>−1 as a new batch.</summary>
-    public VectorBatch Slice(int start, int count) => FromRows(Values.Slice(start * Dimension, count * Dimension), Dimension);
 }

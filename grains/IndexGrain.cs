@@ -87,7 +87,7 @@ public sealed partial class IndexGrain(
     public async Task<AddReceipt> AddAsync(VectorBatch vectors, long[]? ids = null)
     {
         var spec = RequireSpec();
-        CheckVectors(spec, vectors);
+        InputChecks.Require(spec, vectors, nameof(vectors));
         var mode = ids is null ? IdMode.Auto : IdMode.Caller;
         if (state.State.Mode != IdMode.Unset && state.State.Mode != mode)
         {
@@ -154,7 +154,7 @@ public sealed partial class IndexGrain(
     public async Task TrainAsync(VectorBatch sample)
     {
         var spec = RequireSpec();
-        CheckVectors(spec, sample);
+        InputChecks.Require(spec, sample, nameof(sample));
         await Task.WhenAll(Enumerable.Range(0, spec.ShardCount).Select(i => Shard(i).TrainAsync(state.State.Generation, sample)));
     }
 
@@ -185,19 +185,6 @@ public sealed partial class IndexGrain(
     private IShardGrain Shard(int shard) => GrainFactory.GetGrain<IShardGrain>(ShardGrain.Key(Name, shard));
 
     private IndexSpec RequireSpec() => state.State.Spec ?? throw new IndexNotFoundException(Name);
-
-    private static void CheckVectors(IndexSpec spec, VectorBatch vectors)
-    {
-        ArgumentNullException.ThrowIfNull(vectors);
-        var width = spec.InputDimension ?? spec.Dimension;
-        if (vectors.Dimension != width)
-        {
-            throw new ArgumentException(
-                $"Dimension mismatch: the vectors have {vectors.Dimension} values each, the index takes {width}{(spec.Model is null ? "" : " (its model's input)")}.", nameof(vectors));
-        }
-
-        VectorValidation.RequireFinite(vectors.Values, width, nameof(vectors));
-    }
 
     private async Task CheckCallerIds(IndexSpec spec, VectorBatch vectors, long[] ids)
     {

@@ -76,15 +76,7 @@ public sealed partial class QueryGrain(IModelHost models, ILogger<QueryGrain> lo
 
     private async Task<VectorBatch> Embed(ShardMap map, VectorBatch queries)
     {
-        ArgumentNullException.ThrowIfNull(queries);
-        var width = map.Spec.InputDimension ?? map.Spec.Dimension;
-        if (queries.Dimension != width)
-        {
-            throw new ArgumentException(
-                $"Dimension mismatch: the queries have {queries.Dimension} values each, index '{map.Name}' takes {width}.", nameof(queries));
-        }
-
-        VectorValidation.RequireFinite(queries.Values, width, nameof(queries));
+        InputChecks.Require(map.Spec, queries, nameof(queries));
         return await models.EmbedAsync(map.Spec, queries);
     }
 

@@ -48,13 +48,7 @@ public sealed class MatchFinder
         var limit = TensorChecks.RequireThreshold(threshold ?? Threshold);
         using var scope = NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var matches = Compare(Distance.Compute(query, reference), limit).cpu();
-        var rows = (int)matches.shape[0];
-        var columns = (int)matches.shape[1];
-        var flat = matches.data<bool>().ToArray();
-        var result = new bool[rows, columns];
-        Buffer.BlockCopy(flat, 0, result, 0, flat.Length);
-        return result;
+        return TensorInterop.ToArray2D<bool>(Compare(Distance.Compute(query, reference), limit));
     }
 
     /// <summary>The matching (query row, reference row) pairs, in row-major order: the seed's <c>return_tuples=True</c>.</summary>

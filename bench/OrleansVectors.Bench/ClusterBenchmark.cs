@@ -28,17 +28,8 @@ internal static class ClusterBenchmark
         var rounds = Math.Max(3, options.Int("rounds", 20));
         var singles = Math.Max(20, options.Int("singles", 300));
         var random = new Random(7);
-        var vectors = new float[count * d];
-        for (var i = 0; i < vectors.Length; i++)
-        {
-            vectors[i] = random.NextSingle();
-        }
-
-        var queries = new float[Math.Max(BatchSize, singles) * d];
-        for (var i = 0; i < queries.Length; i++)
-        {
-            queries[i] = random.NextSingle();
-        }
+        var vectors = Measurements.Uniform(random, count * d);
+        var queries = Measurements.Uniform(random, Math.Max(BatchSize, singles) * d);
 
         Console.WriteLine($"cluster search: Flat L2, d={d}, {count:N0} vectors, k={k}, batches of {BatchSize} × {rounds} rounds, {singles} single queries");
         var rows = new List<Measurement>();
@@ -152,7 +143,7 @@ internal static class ClusterBenchmark
 
     private static List<Process> StartSiloProcesses(string data)
     {
-        var silo = Path.Combine(RepositoryRoot(), "silo", "bin", "Release", "net10.0", "linux-x64", "OrleansVectors.Silo.dll");
+        var silo = Path.Combine(Measurements.RepositoryRoot(), "silo", "bin", "Release", "net10.0", "linux-x64", "OrleansVectors.Silo.dll");
         if (!File.Exists(silo))
         {
             throw new FileNotFoundException($"Build the silo first: dotnet build silo -c Release ({silo} is missing).", silo);
@@ -195,19 +186,6 @@ internal static class ClusterBenchmark
         var host = builder.Build();
         await host.StartAsync();
         return host;
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "OrleansVectors.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException("Run the benchmark from inside the repository.");
     }
 
     private sealed record Measurement(string Name, double Throughput, double P50, double P99);

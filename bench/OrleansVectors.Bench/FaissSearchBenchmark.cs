@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using static OrleansVectors.Bench.Measurements;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using OrleansVectors.Inference.Faiss;
@@ -72,37 +73,6 @@ internal static class FaissSearchBenchmark
     }
 
     private static double Micro(double seconds, int count) => seconds * 1e6 / count;
-
-    private static double Timed(int reps, Action action)
-    {
-        action();
-        var times = new double[reps];
-        for (var i = 0; i < reps; i++)
-        {
-            var start = Stopwatch.GetTimestamp();
-            action();
-            times[i] = Stopwatch.GetElapsedTime(start).TotalSeconds;
-        }
-
-        return Median(times);
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
-    }
-
-    private static float[] Uniform(Random random, int length)
-    {
-        var values = new float[length];
-        for (var i = 0; i < values.Length; i++)
-        {
-            values[i] = random.NextSingle();
-        }
-
-        return values;
-    }
 
     private static Timings RunPython(float[] baseVectors, float[] queries, float[] small, int d, int k, int threads, int reps)
     {

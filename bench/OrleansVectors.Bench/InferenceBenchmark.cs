@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using static OrleansVectors.Bench.Measurements;
 using System.Runtime.InteropServices;
 using OrleansVectors.Inference;
 using OrleansVectors.Inference.Distances;
@@ -48,7 +48,7 @@ internal static class InferenceBenchmark
         var (byHandBatch, modelBatch) = Interleaved(reps, () => ByHand(trunk, index, queries, k), () => model.GetNearestNeighbors(queries, k).Dispose());
         report.Add($"batch of {queryCount:N0}: ms (by hand → InferenceModel)", byHandBatch * 1e3, modelBatch * 1e3, modelBatch / byHandBatch, "<= 1.05");
 
-        const int singles = 200;
+        var singles = Math.Min(200, queryCount);
         var single = Enumerable.Range(0, singles).Select(i => queries.narrow(0, i, 1)).ToArray();
         var (byHandSingle, modelSingle) = Interleaved(
             reps,
@@ -76,30 +76,5 @@ internal static class InferenceBenchmark
         using var noGrad = no_grad();
         var embedded = nn.functional.normalize(trunk.call(queries), 2, 1).contiguous();
         index.Search(MemoryMarshal.Cast<byte, float>(embedded.bytes), k);
-    }
-
-    /// <summary>Medians of <paramref name="reps"/> alternating runs of a baseline and a candidate (after one warm-up each), so drift hits both alike.</summary>
-    private static (double Baseline, double Candidate) Interleaved(int reps, Action baseline, Action candidate)
-    {
-        baseline();
-        candidate();
-        var a = new double[reps];
-        var b = new double[reps];
-        for (var i = 0; i < reps; i++)
-        {
-            a[i] = Time(baseline);
-            b[i] = Time(candidate);
-        }
-
-        Array.Sort(a);
-        Array.Sort(b);
-        return (a[reps / 2], b[reps / 2]);
-    }
-
-    private static double Time(Action action)
-    {
-        var start = Stopwatch.GetTimestamp();
-        action();
-        return Stopwatch.GetElapsedTime(start).TotalSeconds;
     }
 }

@@ -26,7 +26,7 @@ internal sealed class Report(string name, params string[] columns)
             Console.WriteLine(string.Join("  ", row.Select((c, i) => c.PadRight(widths[i]))));
         }
 
-        var folder = Path.Combine(RepositoryRoot(), "artifacts", "bench");
+        var folder = Path.Combine(Measurements.RepositoryRoot(), "artifacts", "bench");
         Directory.CreateDirectory(folder);
         var path = Path.Combine(folder, name + ".csv");
         var csv = new StringBuilder().AppendLine(string.Join(',', columns));
@@ -37,18 +37,5 @@ internal sealed class Report(string name, params string[] columns)
 
         File.WriteAllText(path, csv.ToString());
         return path;
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "OrleansVectors.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        return Directory.GetCurrentDirectory();
     }
 }

@@ -1,3 +1,4 @@
+using OrleansVectors.Inference.Models;
 using static TorchSharp.torch;
 
 namespace OrleansVectors.Inference.Knn;
@@ -9,13 +10,13 @@ namespace OrleansVectors.Inference.Knn;
 public sealed record KnnResult(Tensor Distances, Tensor Indices) : IDisposable
 {
     /// <summary>The indices as a rows × k array (copied to the CPU).</summary>
-    public long[,] IndicesArray() => ToArray<long>(Indices);
+    public long[,] IndicesArray() => TensorInterop.ToArray2D<long>(Indices);
 
     /// <summary>The distances as a rows × k array (copied to the CPU).</summary>
     public float[,] DistancesArray()
     {
         using var distances = Distances.to_type(ScalarType.Float32);
-        return ToArray<float>(distances);
+        return TensorInterop.ToArray2D<float>(distances);
     }
 
     /// <inheritdoc/>
@@ -23,15 +24,5 @@ public sealed record KnnResult(Tensor Distances, Tensor Indices) : IDisposable
     {
         Distances.Dispose();
         Indices.Dispose();
-    }
-
-    private static T[,] ToArray<T>(Tensor tensor)
-        where T : unmanaged
-    {
-        using var cpu = tensor.cpu();
-        var flat = cpu.data<T>().ToArray();
-        var result = new T[(int)tensor.shape[0], (int)tensor.shape[1]];
-        Buffer.BlockCopy(flat, 0, result, 0, flat.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
-        return result;
     }
 }

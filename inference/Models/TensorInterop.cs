@@ -22,6 +22,17 @@ internal static class TensorInterop
         return func(MemoryMarshal.Cast<byte, float>(rows.bytes));
     }
 
+    /// <summary>A 2-D tensor's values as a rows × columns array, copied to the CPU.</summary>
+    public static T[,] ToArray2D<T>(Tensor tensor)
+        where T : unmanaged
+    {
+        using var cpu = tensor.cpu();
+        var flat = cpu.data<T>().ToArray();
+        var result = new T[(int)tensor.shape[0], (int)tensor.shape[1]];
+        Buffer.BlockCopy(flat, 0, result, 0, flat.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>());
+        return result;
+    }
+
     /// <summary>A faiss k-NN result as (distances, indices) tensors of shape rows × k on <paramref name="device"/>.</summary>
     public static KnnResultTensors ToTensors(FaissKnnResult result, Device device)
     {
