@@ -84,16 +84,13 @@ public sealed class StaleGenerationException : Exception
     }
 }
 
-/// <summary>
-/// A shard holds no vectors in its current activation: its silo failed (vectors are not durable until snapshots
-/// exist) or its index was dropped.
-/// </summary>
+/// <summary>A shard has no index in its current activation: its index was dropped (or never created).</summary>
 [GenerateSerializer, Alias("ov.ShardLostException")]
 public sealed class ShardLostException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public ShardLostException(string shard)
-        : base($"Shard '{shard}' holds no vectors in this activation (its silo failed, or its index was dropped); vectors are not durable until snapshots exist.")
+        : base($"Shard '{shard}' has no index: its index was dropped or never created.")
     {
     }
 

@@ -35,15 +35,14 @@ public interface IIndexGrain : IGrainWithStringKey
     Task<ShardMap> GetShardMapAsync();
 
     /// <summary>
-    /// Adds vectors (embeddings, or raw inputs when the index has a model) to one shard and acknowledges once
-    /// they are searchable. Without <paramref name="ids"/> the index numbers them from its count in order;
-    /// with ids, they are kept (an index takes either kind, decided by its first add).
+    /// Hands ids to one add batch (called by the ingest front, not by clients). The same batch id gets the same
+    /// lease while the index is active, so a retried batch keeps its ids. The first add decides whether the index
+    /// numbers its vectors or takes caller ids.
     /// </summary>
     /// <exception cref="IndexNotFoundException">The index does not exist.</exception>
-    /// <exception cref="ArgumentException">Wrong dimension, NaN or infinity, an id count that differs from the vector count, negative or duplicate ids.</exception>
     /// <exception cref="InvalidOperationException">Ids given to an index that numbers its vectors, or missing for one that takes caller ids.</exception>
-    [Alias("Add")]
-    Task<AddReceipt> AddAsync(VectorBatch vectors, long[]? ids = null);
+    [Alias("LeaseIds")]
+    Task<IdLease> LeaseIdsAsync(Guid batchId, int count, bool callerIds);
 
     /// <summary>Trains every shard's quantizer (IVF, PQ) on a sample; shards of trainable types otherwise train on their first add.</summary>
     [Alias("Train")]
@@ -52,4 +51,37 @@ public interface IIndexGrain : IGrainWithStringKey
     /// <summary>Removes vectors by id from every shard; returns how many were present.</summary>
     [Alias("Remove")]
     Task<long> RemoveAsync(long[] ids);
+
+    /// <summary>
+    /// Snapshots every shard and commits a new version (the manifest write is the commit); the logs it covers are
+    /// then truncated and versions beyond the retention count deleted. Searches and adds keep running meanwhile.
+    /// </summary>
+    [Alias("Snapshot")]
+    Task<SnapshotInfo> SnapshotAsync();
+
+    /// <summary>The retained snapshot versions, oldest first, then the saved (named) snapshots.</summary>
+    [Alias("ListSnapshots")]
+    Task<IReadOnlyList<SnapshotInfo>> ListSnapshotsAsync();
+
+    /// <summary>Puts every shard back to a retained version; what was added after it is discarded. Commits as a new version.</summary>
+    /// <exception cref="ArgumentException">No such version is retained.</exception>
+    [Alias("Restore")]
+    Task<SnapshotInfo> RestoreAsync(long version);
+
+    /// <summary>Snapshots the index and keeps a copy under <paramref name="name"/> that outlives retention and drop (the seed's SaveKnnFunc).</summary>
+    [Alias("Save")]
+    Task<SnapshotInfo> SaveAsync(string name);
+
+    /// <summary>
+    /// Replaces the index's vectors with a saved snapshot (the seed's LoadKnnFunc), creating the index with the
+    /// saved spec when it does not exist.
+    /// </summary>
+    /// <exception cref="ArgumentException">No snapshot is saved under that name.</exception>
+    /// <exception cref="InvalidOperationException">The index exists with a spec other than the saved one.</exception>
+    [Alias("Load")]
+    Task<SnapshotInfo> LoadAsync(string name);
+
+    /// <summary>A shard's log has grown past the snapshot threshold: snapshot soon (coalesced; fire and forget).</summary>
+    [Alias("RequestSnapshot"), OneWay]
+    Task RequestSnapshotAsync();
 }

@@ -14,11 +14,12 @@ public interface IShardGrain : IGrainWithStringKey
     Task InitializeAsync(IndexSpec spec, Guid generation);
 
     /// <summary>
-    /// Embeds (when the index has a model) and adds vectors under the given global ids; <paramref name="callerIds"/>
-    /// says they came from the caller (and so are checked for duplicates) rather than from the index's numbering.
+    /// Embeds (when the index has a model) and adds vectors under the given global ids, acknowledging once they are
+    /// in the shard's write-ahead log and searchable; <paramref name="callerIds"/> says they came from the caller
+    /// (and so are checked for duplicates). A batch id the shard has stored already returns its first receipt.
     /// </summary>
     [Alias("Add")]
-    Task<long> AddAsync(Guid generation, VectorBatch vectors, long[] ids, bool callerIds);
+    Task<AddReceipt> AddAsync(Guid generation, Guid batchId, VectorBatch vectors, long[] ids, bool callerIds);
 
     /// <summary>Trains the shard's index on a sample (embedded first when the index has a model).</summary>
     [Alias("Train")]
@@ -43,6 +44,14 @@ public interface IShardGrain : IGrainWithStringKey
     /// <summary>Count and silo of the shard.</summary>
     [Alias("Describe"), ReadOnly]
     Task<ShardDescription> DescribeAsync();
+
+    /// <summary>Writes the shard's snapshot to <paramref name="blob"/> and starts a new log segment; searches and adds go on meanwhile.</summary>
+    [Alias("Snapshot")]
+    Task<ShardSnapshotInfo> SnapshotAsync(Guid generation, string blob);
+
+    /// <summary>Replaces the shard's vectors with a snapshot, discarding its log; returns it with the log segment the shard now starts from.</summary>
+    [Alias("RestoreSnapshot")]
+    Task<ShardSnapshotInfo> RestoreSnapshotAsync(Guid generation, ShardSnapshotInfo snapshot);
 
     /// <summary>Drops the shard's index and deactivates.</summary>
     [Alias("Drop")]

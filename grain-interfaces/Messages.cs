@@ -54,3 +54,28 @@ public sealed record ShardMap(
     [property: Id(0)] string Name,
     [property: Id(1)] IndexSpec Spec,
     [property: Id(2)] Guid Generation);
+
+/// <summary>Ids handed to one add batch: FirstId … FirstId+Count−1 when the index numbers vectors, FirstId −1 for caller ids.</summary>
+[GenerateSerializer, Immutable, Alias("ov.IdLease")]
+public sealed record IdLease(
+    [property: Id(0)] long FirstId,
+    [property: Id(1)] int Count);
+
+/// <summary>One shard's part of a snapshot: its blob, checksum, vector count, size, and the first log segment it does not cover.</summary>
+[GenerateSerializer, Immutable, Alias("ov.ShardSnapshotInfo")]
+public sealed record ShardSnapshotInfo(
+    [property: Id(0)] int Shard,
+    [property: Id(1)] string Blob,
+    [property: Id(2)] string Checksum,
+    [property: Id(3)] long Count,
+    [property: Id(4)] long Bytes,
+    [property: Id(5)] long LogFromSegment);
+
+/// <summary>A committed snapshot of an index: a numbered version, or a saved (named) one.</summary>
+[GenerateSerializer, Immutable, Alias("ov.SnapshotInfo")]
+public sealed record SnapshotInfo(
+    [property: Id(0)] long Version,
+    [property: Id(1)] string? Name,
+    [property: Id(2)] DateTimeOffset Created,
+    [property: Id(3)] long Count,
+    [property: Id(4)] long Bytes);

@@ -1,37 +1,234 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
 using OrleansVectors.GrainInterfaces;
+using OrleansVectors.Grains.Durability;
+using OrleansVectors.Grains.Hosting;
+using OrleansVectors.Grains.Storage;
+using OrleansVectors.Grains.Topology;
 using OrleansVectors.Inference.Faiss;
 
 namespace OrleansVectors.Grains;
 
 /// <summary>
-/// One named index: validates and keeps the spec, allocates ids, routes each add batch whole to the least-filled
-/// shard and acknowledges it once the shard holds it. Adds run one at a time, which is what makes ids contiguous
-/// in acknowledgement order; the shard map interleaves with them.
+/// One named index: keeps the spec (in grain storage), hands out ids, and drives snapshots. It is not on the
+/// path of an add's vectors: the ingest front leases ids here (in memory; the state is written once per block of
+/// <see cref="IdBlock"/> ids) and sends the batch straight to its shard. Create, drop, snapshot, restore, save and
+/// load run one at a time; everything else interleaves with them.
 /// </summary>
+[Reentrant]
 public sealed partial class IndexGrain(
     [PersistentState("index", OrleansVectorsStorage.Name)] IPersistentState<IndexState> state,
-    ILogger<IndexGrain> logger) : Grain, IIndexGrain
+    IDurableStore store,
+    IOptions<OrleansVectorsOptions> options,
+    ILogger<IndexGrain> logger) : Grain, IIndexGrain, IDisposable
 {
+    /// <summary>Auto-numbered ids taken per grain-state write; a crash of the index grain skips the rest of a block.</summary>
+    internal const long IdBlock = 1 << 20;
+
+    private readonly SemaphoreSlim _exclusive = new(1, 1);
+    private readonly SemaphoreSlim _stateWrite = new(1, 1);
+    private readonly Dictionary<Guid, IdLease> _leases = [];
+    private readonly Queue<Guid> _leaseOrder = new();
+    private long _nextId;
+    private bool _changedSinceSnapshot;
+    private (bool Read, string? ETag, long Version) _manifest;
+
     private string Name => this.GetPrimaryKeyString();
+
+    /// <inheritdoc/>
+    public void Dispose()
+    {
+        _exclusive.Dispose();
+        _stateWrite.Dispose();
+    }
+
+    /// <inheritdoc/>
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _nextId = state.State.IdBlockEnd;
+        var interval = options.Value.SnapshotInterval;
+        if (interval > TimeSpan.Zero)
+        {
+            this.RegisterGrainTimer(SnapshotIfChangedAsync, new GrainTimerCreationOptions(interval, interval) { Interleave = true });
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc/>
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        // a graceful deactivation gives back the unused rest of the id block, so numbering stays dense
+        if (state.State.Spec is not null && _nextId < state.State.IdBlockEnd)
+        {
+            try
+            {
+                await PersistAsync(s => s.IdBlockEnd = _nextId);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                LogStateWriteFailed(Name, e.Message);
+            }
+        }
+    }
 
     /// <inheritdoc/>
     public async Task<IndexDescription> CreateAsync(IndexSpec spec)
     {
         ArgumentNullException.ThrowIfNull(spec);
         spec.Validate();
+        await _exclusive.WaitAsync();
+        try
+        {
+            await CreateCoreAsync(spec);
+        }
+        finally
+        {
+            _exclusive.Release();
+        }
+
+        return await DescribeAsync();
+    }
+
+    /// <inheritdoc/>
+    public async Task<IndexDescription> DescribeAsync()
+    {
+        var topology = RequireTopology();
+        var shards = await topology.FanOutAsync(GrainFactory, (shard, _, _) => shard.DescribeAsync(), FanOutPolicy.AllShards);
+        return new IndexDescription(Name, topology.Spec, shards.Values.Sum(s => s.Count), [.. shards.Values]);
+    }
+
+    /// <inheritdoc/>
+    public async Task<long> CountAsync() => (await DescribeAsync()).Count;
+
+    /// <inheritdoc/>
+    public async Task DropAsync()
+    {
+        await _exclusive.WaitAsync();
+        try
+        {
+            if (state.State.Spec is null)
+            {
+                return;
+            }
+
+            var topology = RequireTopology();
+            try
+            {
+                await topology.FanOutAsync(GrainFactory, async (shard, _, _) =>
+                {
+                    await shard.DropAsync();
+                    return true;
+                }, FanOutPolicy.AllShards);
+            }
+            catch (ShardUnavailableException e)
+            {
+                // its objects go below anyway, and a shard of a dropped generation refuses every call
+                LogShardDropFailed(Name, e.Message);
+            }
+
+            foreach (var path in await store.ListAsync(StorageLayout.Generation(Name, topology.Generation)))
+            {
+                await store.DeleteAsync(path);
+            }
+
+            await state.ClearStateAsync();
+            state.State = new IndexState();
+            _nextId = 0;
+            _leases.Clear();
+            _leaseOrder.Clear();
+            _manifest = default;
+            LogDropped(Name);
+        }
+        finally
+        {
+            _exclusive.Release();
+        }
+    }
+
+    /// <inheritdoc/>
+    public Task<ShardMap> GetShardMapAsync() => Task.FromResult(RequireTopology().Map);
+
+    /// <inheritdoc/>
+    public async Task<IdLease> LeaseIdsAsync(Guid batchId, int count, bool callerIds)
+    {
+        RequireTopology();
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        var mode = callerIds ? IdMode.Caller : IdMode.Auto;
+        if (state.State.Mode != IdMode.Unset && state.State.Mode != mode)
+        {
+            throw new InvalidOperationException(state.State.Mode == IdMode.Auto
+                ? $"Index '{Name}' numbers its vectors itself: add without ids."
+                : $"Index '{Name}' takes caller ids: give an id for every vector.");
+        }
+
+        if (_leases.TryGetValue(batchId, out var known))
+        {
+            return known;
+        }
+
+        _changedSinceSnapshot = true;
+        var lease = new IdLease(callerIds ? -1 : _nextId, count);
+        if (!callerIds)
+        {
+            _nextId += count;
+        }
+
+        RememberLease(batchId, lease);
+        if (state.State.Mode == IdMode.Unset || _nextId > state.State.IdBlockEnd)
+        {
+            // set before the write, so concurrent first adds agree on the mode
+            state.State.Mode = mode;
+            await PersistAsync(s => s.IdBlockEnd = Math.Max(s.IdBlockEnd, _nextId + (callerIds ? 0 : IdBlock)));
+        }
+
+        return lease;
+    }
+
+    /// <inheritdoc/>
+    public async Task TrainAsync(VectorBatch sample)
+    {
+        var topology = RequireTopology();
+        InputChecks.Require(topology.Spec, sample, nameof(sample));
+        _changedSinceSnapshot = true;
+        await topology.FanOutAsync(GrainFactory, async (shard, _, _) =>
+        {
+            await shard.TrainAsync(topology.Generation, sample);
+            return true;
+        }, FanOutPolicy.AllShards);
+    }
+
+    /// <inheritdoc/>
+    public async Task<long> RemoveAsync(long[] ids)
+    {
+        var topology = RequireTopology();
+        ArgumentNullException.ThrowIfNull(ids);
+        _changedSinceSnapshot = true;
+        var removed = await topology.FanOutAsync(GrainFactory, (shard, _, _) => shard.RemoveAsync(topology.Generation, ids), FanOutPolicy.AllShards);
+        return removed.Values.Sum();
+    }
+
+    /// <inheritdoc/>
+    public Task RequestSnapshotAsync() => SnapshotIfChangedAsync(CancellationToken.None);
+
+    private async Task CreateCoreAsync(IndexSpec spec)
+    {
         if (state.State.Spec is { } existing)
         {
-            return existing == spec
-                ? await DescribeAsync()
-                : throw new InvalidOperationException($"Index '{Name}' already exists with a different spec; drop it first to change it.");
+            if (existing == spec)
+            {
+                return;
+            }
+
+            throw new InvalidOperationException($"Index '{Name}' already exists with a different spec; drop it first to change it.");
         }
 
         // Fail here, on a bad factory string, before any shard exists (without faiss's exception as the inner
         // one: exceptions cross the wire, and FaissException is not an Orleans-serializable type).
         try
         {
-            FaissIndex.Create(spec.Dimension, ShardGrain.ShardFactory(spec.Factory), ShardGrain.ToFaiss(spec.Metric)).Dispose();
+            FaissIndex.Create(spec.Dimension, ShardTopology.FaissFactoryOf(spec.Factory), ShardTopology.FaissMetricOf(spec.Metric)).Dispose();
         }
         catch (ArgumentException e)
         {
@@ -43,174 +240,51 @@ public sealed partial class IndexGrain(
             throw new ArgumentException($"The model file '{model}' does not exist on silo {RuntimeIdentity}; every silo must be able to read it.", nameof(spec));
         }
 
-        var generation = Guid.NewGuid();
-        await Task.WhenAll(Enumerable.Range(0, spec.ShardCount).Select(i => Shard(i).InitializeAsync(spec, generation)));
-        state.State = new IndexState { Spec = spec, Generation = generation, ShardCounts = new long[spec.ShardCount] };
+        // the state first: shards that activate read their spec and generation from it
+        state.State = new IndexState { Spec = spec, Generation = Guid.NewGuid() };
         await state.WriteStateAsync();
+        _nextId = 0;
+        _manifest = (true, null, 0);
+        var topology = RequireTopology();
+        await topology.FanOutAsync(GrainFactory, async (shard, _, _) =>
+        {
+            await shard.InitializeAsync(spec, topology.Generation);
+            return true;
+        }, FanOutPolicy.AllShards);
         LogCreated(Name, spec.ShardCount, spec.Factory);
-        return await DescribeAsync();
     }
 
-    /// <inheritdoc/>
-    public async Task<IndexDescription> DescribeAsync()
+    private ShardTopology RequireTopology() =>
+        state.State.Spec is { } spec ? new ShardTopology(new ShardMap(Name, spec, state.State.Generation)) : throw new IndexNotFoundException(Name);
+
+    private void RememberLease(Guid batchId, IdLease lease)
     {
-        var spec = RequireSpec();
-        var shards = await Task.WhenAll(Enumerable.Range(0, spec.ShardCount).Select(i => Shard(i).DescribeAsync()));
-        return new IndexDescription(Name, spec, state.State.ShardCounts.Sum(), shards);
+        _leases[batchId] = lease;
+        _leaseOrder.Enqueue(batchId);
+        while (_leaseOrder.Count > ShardGrain.RememberedBatches)
+        {
+            _leases.Remove(_leaseOrder.Dequeue());
+        }
     }
 
-    /// <inheritdoc/>
-    public Task<long> CountAsync()
+    /// <summary>Applies a change to the state and writes it; writes never overlap.</summary>
+    private async Task PersistAsync(Action<IndexState> change)
     {
-        RequireSpec();
-        return Task.FromResult(state.State.ShardCounts.Sum());
-    }
-
-    /// <inheritdoc/>
-    public async Task DropAsync()
-    {
-        if (state.State.Spec is not { } spec)
-        {
-            return;
-        }
-
-        await Task.WhenAll(Enumerable.Range(0, spec.ShardCount).Select(i => Shard(i).DropAsync()));
-        await state.ClearStateAsync();
-        state.State = new IndexState();
-        LogDropped(Name);
-    }
-
-    /// <inheritdoc/>
-    public Task<ShardMap> GetShardMapAsync() => Task.FromResult(new ShardMap(Name, RequireSpec(), state.State.Generation));
-
-    /// <inheritdoc/>
-    public async Task<AddReceipt> AddAsync(VectorBatch vectors, long[]? ids = null)
-    {
-        var spec = RequireSpec();
-        InputChecks.Require(spec, vectors, nameof(vectors));
-        var mode = ids is null ? IdMode.Auto : IdMode.Caller;
-        if (state.State.Mode != IdMode.Unset && state.State.Mode != mode)
-        {
-            throw new InvalidOperationException(state.State.Mode == IdMode.Auto
-                ? $"Index '{Name}' numbers its vectors itself: add without ids."
-                : $"Index '{Name}' takes caller ids: give an id for every vector.");
-        }
-
-        long[] assigned;
-        if (ids is null)
-        {
-            assigned = new long[vectors.Count];
-            for (var i = 0; i < assigned.Length; i++)
-            {
-                assigned[i] = state.State.NextId + i;
-            }
-        }
-        else
-        {
-            await CheckCallerIds(spec, vectors, ids);
-            assigned = ids;
-        }
-
-        // Whole batch to the least-filled shard: counts never differ by more than one batch.
-        var counts = state.State.ShardCounts;
-        var target = Array.IndexOf(counts, counts.Min());
+        await _stateWrite.WaitAsync();
         try
         {
-            await Shard(target).AddAsync(state.State.Generation, vectors, assigned, callerIds: ids is not null);
-        }
-        catch (Exception e) when (e is TimeoutException or OrleansException)
-        {
-            // The call failed on the way, not in the shard: the batch may have landed. Ask before giving its
-            // ids out again; if it did land, acknowledge it.
-            if (!await Landed(target, assigned[0]))
-            {
-                throw;
-            }
-        }
-
-        counts[target] += vectors.Count;
-        state.State.Mode = mode;
-        var firstId = ids is null ? state.State.NextId : -1;
-        if (ids is null)
-        {
-            state.State.NextId += vectors.Count;
-        }
-
-        try
-        {
+            change(state.State);
             await state.WriteStateAsync();
         }
         catch
         {
-            // memory is ahead of storage: reload from storage on the next call rather than hand out ids twice
+            // memory may be ahead of storage: start again from storage on the next call
             DeactivateOnIdle();
             throw;
         }
-
-        return new AddReceipt(firstId, vectors.Count, target);
-    }
-
-    /// <inheritdoc/>
-    public async Task TrainAsync(VectorBatch sample)
-    {
-        var spec = RequireSpec();
-        InputChecks.Require(spec, sample, nameof(sample));
-        await Task.WhenAll(Enumerable.Range(0, spec.ShardCount).Select(i => Shard(i).TrainAsync(state.State.Generation, sample)));
-    }
-
-    /// <inheritdoc/>
-    public async Task<long> RemoveAsync(long[] ids)
-    {
-        var spec = RequireSpec();
-        ArgumentNullException.ThrowIfNull(ids);
-        var removed = await Task.WhenAll(Enumerable.Range(0, spec.ShardCount).Select(i => Shard(i).RemoveAsync(state.State.Generation, ids)));
-        var counts = await Task.WhenAll(Enumerable.Range(0, spec.ShardCount).Select(i => Shard(i).DescribeAsync()));
-        state.State.ShardCounts = [.. counts.Select(c => c.Count)];
-        await state.WriteStateAsync();
-        return removed.Sum();
-    }
-
-    private async Task<bool> Landed(int shard, long firstId)
-    {
-        try
+        finally
         {
-            return (await Shard(shard).FindExistingAsync(state.State.Generation, [firstId])).Length > 0;
-        }
-        catch (Exception e) when (e is TimeoutException or OrleansException or ShardLostException)
-        {
-            return false;
-        }
-    }
-
-    private IShardGrain Shard(int shard) => GrainFactory.GetGrain<IShardGrain>(ShardGrain.Key(Name, shard));
-
-    private IndexSpec RequireSpec() => state.State.Spec ?? throw new IndexNotFoundException(Name);
-
-    private async Task CheckCallerIds(IndexSpec spec, VectorBatch vectors, long[] ids)
-    {
-        if (ids.Length != vectors.Count)
-        {
-            throw new ArgumentException($"{ids.Length} ids were given for {vectors.Count} vectors; there must be exactly one id per vector.", nameof(ids));
-        }
-
-        var negative = Array.FindIndex(ids, id => id < 0);
-        if (negative >= 0)
-        {
-            throw new ArgumentException($"Ids must be non-negative; ids[{negative}] is {ids[negative]}.", nameof(ids));
-        }
-
-        var seen = new HashSet<long>();
-        var repeated = Array.FindIndex(ids, id => !seen.Add(id));
-        if (repeated >= 0)
-        {
-            throw new ArgumentException($"Id {ids[repeated]} appears twice in the batch.", nameof(ids));
-        }
-
-        var present = await Task.WhenAll(Enumerable.Range(0, spec.ShardCount).Select(i => Shard(i).FindExistingAsync(state.State.Generation, ids)));
-        var duplicate = present.SelectMany(p => p).Cast<long?>().FirstOrDefault();
-        if (duplicate is { } id)
-        {
-            throw new ArgumentException($"Id {id} is already in index '{Name}'.", nameof(ids));
+            _stateWrite.Release();
         }
     }
 
@@ -219,4 +293,10 @@ public sealed partial class IndexGrain(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Index {Index} dropped")]
     private partial void LogDropped(string index);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Index {Index}: a shard could not be dropped ({Reason}); its storage is deleted anyway")]
+    private partial void LogShardDropFailed(string index, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Index {Index}: its state could not be written ({Reason})")]
+    private partial void LogStateWriteFailed(string index, string reason);
 }

@@ -16,7 +16,7 @@ public enum IdMode
     Caller,
 }
 
-/// <summary>The small, persisted state of an index grain (never the vectors).</summary>
+/// <summary>The small, persisted state of an index grain (never the vectors: those are in the shards' logs and snapshots).</summary>
 [GenerateSerializer, Alias("ov.IndexState")]
 public sealed class IndexState
 {
@@ -26,12 +26,15 @@ public sealed class IndexState
     /// <summary>Changes on every create, so shards and query fronts can tell a re-created index apart.</summary>
     [Id(1)] public Guid Generation { get; set; }
 
-    /// <summary>The next id an auto-numbered add assigns.</summary>
-    [Id(2)] public long NextId { get; set; }
+    /// <summary>
+    /// Auto-numbered ids below this may have been handed out. Leases take ids from blocks of this bound, so the
+    /// state is written once per block rather than once per batch; after a crash, numbering resumes here.
+    /// </summary>
+    [Id(2)] public long IdBlockEnd { get; set; }
 
     /// <summary>How ids are given.</summary>
     [Id(3)] public IdMode Mode { get; set; }
 
-    /// <summary>Vectors acknowledged per shard.</summary>
-    [Id(4)] public long[] ShardCounts { get; set; } = [];
+    /// <summary>The version of the newest committed snapshot (0: none yet).</summary>
+    [Id(4)] public long SnapshotVersion { get; set; }
 }

@@ -22,4 +22,29 @@ internal static class InputChecks
 
         VectorValidation.RequireFinite(batch.Values, width, name);
     }
+
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> unless there is one id per vector and the ids are non-negative and
+    /// distinct.
+    /// </summary>
+    public static void RequireCallerIds(VectorBatch batch, long[] ids)
+    {
+        if (ids.Length != batch.Count)
+        {
+            throw new ArgumentException($"{ids.Length} ids were given for {batch.Count} vectors; there must be exactly one id per vector.", nameof(ids));
+        }
+
+        var negative = Array.FindIndex(ids, id => id < 0);
+        if (negative >= 0)
+        {
+            throw new ArgumentException($"Ids must be non-negative; ids[{negative}] is {ids[negative]}.", nameof(ids));
+        }
+
+        var seen = new HashSet<long>(ids.Length);
+        var repeated = Array.FindIndex(ids, id => !seen.Add(id));
+        if (repeated >= 0)
+        {
+            throw new ArgumentException($"Id {ids[repeated]} appears twice in the batch.", nameof(ids));
+        }
+    }
 }

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
 using OrleansVectors.GrainInterfaces;
 using OrleansVectors.Grains.Models;
+using OrleansVectors.Grains.Topology;
 using OrleansVectors.Inference.Faiss;
 
 namespace OrleansVectors.Grains;
@@ -14,7 +15,7 @@ namespace OrleansVectors.Grains;
 [StatelessWorker, Reentrant]
 public sealed partial class QueryGrain(IModelHost models, ILogger<QueryGrain> logger) : Grain, IQueryGrain
 {
-    private readonly Dictionary<string, ShardMap> _maps = [];
+    private readonly ShardMapCache _maps = new();
 
     /// <inheritdoc/>
     public async Task<NeighborResults> SearchAsync(string index, VectorBatch queries, int k, QueryOptions? options = null, CancellationToken cancellationToken = default)
@@ -22,11 +23,11 @@ public sealed partial class QueryGrain(IModelHost models, ILogger<QueryGrain> lo
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(k, QueryOptions.MaxK);
         options = Check(options);
-        return await WithFreshMap(index, async map =>
+        return await _maps.WithFreshTopologyAsync(GrainFactory, index, async topology =>
         {
-            var embeddings = await Embed(map, queries);
-            var (results, failed) = await FanOut(map, options, (shard, generation, ct) => shard.SearchAsync(generation, embeddings, k, options, ct), cancellationToken);
-            return TopKMerge.Merge(results, embeddings.Count, k, map.Spec.Metric, failed);
+            var embeddings = await Embed(topology, queries);
+            var results = await FanOutAsync(topology, options, (shard, ct) => shard.SearchAsync(topology.Generation, embeddings, k, options, ct), cancellationToken);
+            return TopKMerge.Merge([.. results.Values], embeddings.Count, k, topology.Spec.Metric, results.Failed);
         });
     }
 
@@ -34,24 +35,24 @@ public sealed partial class QueryGrain(IModelHost models, ILogger<QueryGrain> lo
     public async Task<RangeResults> MatchAsync(string index, VectorBatch queries, float? threshold = null, QueryOptions? options = null, CancellationToken cancellationToken = default)
     {
         options = Check(options);
-        return await WithFreshMap(index, async map =>
+        return await _maps.WithFreshTopologyAsync(GrainFactory, index, async topology =>
         {
-            var radius = threshold ?? (float?)map.Spec.MatchThreshold
+            var radius = threshold ?? (float?)topology.Spec.MatchThreshold
                 ?? throw new InvalidOperationException($"No match threshold: pass one to this call or create index '{index}' with a MatchThreshold.");
             if (!float.IsFinite(radius))
             {
                 throw new ArgumentException($"The threshold must be a finite number; got {radius}.", nameof(threshold));
             }
 
-            var embeddings = await Embed(map, queries);
-            var (results, failed) = await FanOut(map, options, (shard, generation, ct) => shard.RangeSearchAsync(generation, embeddings, radius, options, ct), cancellationToken);
-            return TopKMerge.MergeRanges(results, embeddings.Count, map.Spec.Metric, failed);
+            var embeddings = await Embed(topology, queries);
+            var results = await FanOutAsync(topology, options, (shard, ct) => shard.RangeSearchAsync(topology.Generation, embeddings, radius, options, ct), cancellationToken);
+            return TopKMerge.MergeRanges([.. results.Values], embeddings.Count, topology.Spec.Metric, results.Failed);
         });
     }
 
     /// <inheritdoc/>
     public async Task<VectorBatch> EmbedAsync(string index, VectorBatch inputs) =>
-        await WithFreshMap(index, map => Embed(map, inputs));
+        await _maps.WithFreshTopologyAsync(GrainFactory, index, topology => Embed(topology, inputs));
 
     private static QueryOptions Check(QueryOptions? options)
     {
@@ -74,111 +75,24 @@ public sealed partial class QueryGrain(IModelHost models, ILogger<QueryGrain> lo
         return options;
     }
 
-    private async Task<VectorBatch> Embed(ShardMap map, VectorBatch queries)
+    private async Task<VectorBatch> Embed(ShardTopology topology, VectorBatch queries)
     {
-        InputChecks.Require(map.Spec, queries, nameof(queries));
-        return await models.EmbedAsync(map.Spec, queries);
+        InputChecks.Require(topology.Spec, queries, nameof(queries));
+        return await models.EmbedAsync(topology.Spec, queries);
     }
 
-    /// <summary>
-    /// Runs a query against the cached shard map. When a shard reports another generation, or holds nothing, the
-    /// map is read again: a dropped index then fails with <see cref="IndexNotFoundException"/>, a re-created one is
-    /// queried once more, and a shard that lost its vectors in the same generation fails the query.
-    /// </summary>
-    private async Task<T> WithFreshMap<T>(string index, Func<ShardMap, Task<T>> query)
+    private async Task<FanOutResult<T>> FanOutAsync<T>(
+        ShardTopology topology, QueryOptions options, Func<IShardGrain, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(index);
-        var map = await Map(index, refresh: false);
         try
         {
-            return await query(map);
+            return await topology.FanOutAsync(GrainFactory, (shard, _, ct) => call(shard, ct), FanOutPolicy.Of(options), cancellationToken);
         }
-        catch (Exception e) when (e is StaleGenerationException or ShardUnavailableException)
+        catch (ShardUnavailableException e)
         {
-            ShardMap fresh;
-            try
-            {
-                fresh = await Map(index, refresh: true);
-            }
-            catch (IndexNotFoundException)
-            {
-                _maps.Remove(index);
-                throw;
-            }
-
-            if (fresh.Generation == map.Generation && e is ShardUnavailableException)
-            {
-                throw;
-            }
-
-            return await query(fresh);
+            LogShardFailed(topology.Index, e.Shard, e.Message);
+            throw;
         }
-    }
-
-    private async Task<ShardMap> Map(string index, bool refresh)
-    {
-        if (refresh || !_maps.TryGetValue(index, out var map))
-        {
-            map = await GrainFactory.GetGrain<IIndexGrain>(index).GetShardMapAsync();
-            _maps[index] = map;
-        }
-
-        return map;
-    }
-
-    private async Task<(List<T> Results, int[] Failed)> FanOut<T>(
-        ShardMap map, QueryOptions options, Func<IShardGrain, Guid, CancellationToken, Task<T>> call, CancellationToken cancellationToken)
-    {
-        using var gate = new SemaphoreSlim(options.MaxConcurrency);
-        var calls = Enumerable.Range(0, map.Spec.ShardCount).Select(async shard =>
-        {
-            try
-            {
-                await gate.WaitAsync(cancellationToken);
-            }
-            catch (OperationCanceledException e)
-            {
-                return (Shard: shard, Result: default(T), Error: (Exception?)e);
-            }
-
-            // the shard's work is cancelled too when the caller gives up or the shard runs out of time
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            deadline.CancelAfter(options.ShardTimeout);
-            try
-            {
-                var grain = GrainFactory.GetGrain<IShardGrain>(ShardGrain.Key(map.Name, shard));
-                return (Shard: shard, Result: await call(grain, map.Generation, deadline.Token).WaitAsync(options.ShardTimeout, cancellationToken), Error: (Exception?)null);
-            }
-            catch (Exception e)
-            {
-                return (Shard: shard, Result: default(T), Error: e);
-            }
-            finally
-            {
-                gate.Release();
-            }
-        }).ToList();
-        var outcomes = await Task.WhenAll(calls);
-
-        cancellationToken.ThrowIfCancellationRequested();
-        var failures = outcomes.Where(o => o.Error is not null).ToList();
-        if (failures.Select(f => f.Error).OfType<StaleGenerationException>().FirstOrDefault() is { } stale)
-        {
-            throw stale;
-        }
-
-        if (failures.Count > 0 && (!options.AllowPartial || failures.Count == outcomes.Length))
-        {
-            var first = failures[0];
-
-            LogShardFailed(map.Name, first.Shard, first.Error!.Message);
-            var reason = first.Error is TimeoutException or OperationCanceledException
-                ? $"no answer within {options.ShardTimeout.TotalSeconds:0.###} s"
-                : first.Error.Message;
-            throw new ShardUnavailableException(map.Name, first.Shard, reason);
-        }
-
-        return ([.. outcomes.Where(o => o.Error is null).Select(o => o.Result!)], [.. failures.Select(f => f.Shard)]);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Index {Index}: shard {Shard} failed: {Reason}")]

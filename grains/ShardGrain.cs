@@ -1,198 +1,339 @@
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Concurrency;
 using OrleansVectors.GrainInterfaces;
+using OrleansVectors.Grains.Durability;
+using OrleansVectors.Grains.Hosting;
 using OrleansVectors.Grains.Models;
 using OrleansVectors.Grains.Placement;
+using OrleansVectors.Grains.Storage;
 using OrleansVectors.Grains.Threading;
 using OrleansVectors.Inference.Faiss;
 
 namespace OrleansVectors.Grains;
 
 /// <summary>
-/// One shard: a faiss index (keyed by global ids) in this silo's memory. faiss work runs on the silo's faiss
-/// worker threads; searches are read-only and interleave with each other.
+/// One shard: a faiss index (keyed by global ids) in this silo's memory, made durable by a write-ahead log and
+/// snapshots in the silo's <see cref="IDurableStore"/>. An activation anywhere restores the newest committed
+/// snapshot and replays the log after it, in the background; calls wait for that (bounded by
+/// <see cref="OrleansVectorsOptions.RestoreWait"/>).
 /// </summary>
 /// <remarks>
-/// The vectors live only in memory until snapshots exist: a shard reactivated after its silo failed knows it
-/// was never initialized in this activation and refuses every call with <see cref="InvalidOperationException"/>,
-/// rather than answering from an empty index.
+/// The grain is reentrant: searches run alongside everything else (faiss's own reader/writer lock keeps them
+/// apart from mutations). Changes enter the log in one order, under <see cref="_gate"/>, and are applied to
+/// faiss in that same order, so a replay rebuilds the same index; adds that arrive together share one log write.
 /// </remarks>
-[ShardPlacement]
-[CollectionAgeLimit(AlwaysActive = true)] // the vectors live in this activation: idle collection would drop them
-public sealed partial class ShardGrain(IModelHost models, FaissWorkers workers, ILogger<ShardGrain> logger) : Grain, IShardGrain
+[ShardPlacement, Reentrant]
+[CollectionAgeLimit(AlwaysActive = true)] // restoring is not free: keep shards in memory rather than idle-collect them
+public sealed partial class ShardGrain(
+    IModelHost models,
+    FaissWorkers workers,
+    IDurableStore store,
+    IOptions<OrleansVectorsOptions> options,
+    ILogger<ShardGrain> logger) : Grain, IShardGrain, IDisposable
 {
-    private readonly HashSet<long> _ids = [];
-    private FaissIndex? _index;
-    private IndexSpec? _spec;
-    private Guid _generation;
+    /// <summary>Batch ids remembered for idempotent retries, per shard.</summary>
+    internal const int RememberedBatches = 100_000;
+
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Dictionary<Guid, Task<AddReceipt>> _adding = [];
+    private Task _ready = Task.CompletedTask;
+    private ShardState? _state;
+    private Task _applied = Task.CompletedTask;
+    private bool _trainingChecked;
+    private long _addedSinceSnapshot;
+    private bool _snapshotRequested;
+
+    private string Key => this.GetPrimaryKeyString();
 
     /// <inheritdoc/>
-    public Task InitializeAsync(IndexSpec spec, Guid generation)
-    {
-        ArgumentNullException.ThrowIfNull(spec);
-        if (_index is not null && _generation == generation)
-        {
-            return Task.CompletedTask;
-        }
+    public void Dispose() => _gate.Dispose();
 
-        var index = FaissIndex.Create(spec.Dimension, ShardFactory(spec.Factory), ToFaiss(spec.Metric));
-        _index?.Dispose();
-        _ids.Clear();
-        (_index, _spec, _generation) = (index, spec, generation);
-        LogInitialized(this.GetPrimaryKeyString(), spec.Factory, RuntimeIdentity);
+    /// <inheritdoc/>
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        // restoring may take longer than activation is allowed to: do it in the background and gate calls on it
+        _ready = RestoreFromStoreAsync();
         return Task.CompletedTask;
     }
 
     /// <inheritdoc/>
-    public async Task<long> AddAsync(Guid generation, VectorBatch vectors, long[] ids, bool callerIds)
+    public async Task InitializeAsync(IndexSpec spec, Guid generation)
     {
-        var (index, spec) = Require(generation);
+        ArgumentNullException.ThrowIfNull(spec);
+        await WaitForRestoreAsync(throwOnFailure: false);
+        if (_state?.Generation == generation)
+        {
+            return;
+        }
+
+        await LoadAsync(new ShardMap(ShardIndexName, spec, generation));
+        LogInitialized(Key, spec.Factory, RuntimeIdentity);
+    }
+
+    /// <inheritdoc/>
+    public async Task<AddReceipt> AddAsync(Guid generation, Guid batchId, VectorBatch vectors, long[] ids, bool callerIds)
+    {
+        var state = await RequireAsync(generation);
+        ArgumentNullException.ThrowIfNull(vectors);
         ArgumentNullException.ThrowIfNull(ids);
         if (ids.Length != vectors.Count)
         {
             throw new ArgumentException($"{ids.Length} ids for {vectors.Count} vectors.", nameof(ids));
         }
 
-        // auto-numbered ids cannot collide; only caller ids are tracked
-        var duplicate = callerIds ? ids.FirstOrDefault(_ids.Contains, -1) : -1;
-        if (duplicate >= 0)
+        if (state.Batches.TryGet(batchId) is { } stored)
         {
-            throw new ArgumentException($"Id {duplicate} is already in the index.", nameof(ids));
+            return new AddReceipt(stored.FirstId, stored.Count, ShardNumber);
         }
 
-        var embeddings = await models.EmbedAsync(spec, vectors);
-        await Faiss(() =>
+        // a retry that arrives while the first attempt is still on its way shares its outcome
+        if (_adding.TryGetValue(batchId, out var adding))
         {
-            if (!index.IsTrained)
-            {
-                index.Train(embeddings.Values);
-            }
-
-            index.AddWithIds(embeddings.Values, ids);
-            return true;
-        });
-        if (callerIds)
-        {
-            _ids.UnionWith(ids);
+            return await adding;
         }
 
-        return index.Count;
+        adding = AddCoreAsync(state, batchId, vectors, ids, callerIds);
+        _adding[batchId] = adding;
+        try
+        {
+            return await adding;
+        }
+        finally
+        {
+            _adding.Remove(batchId);
+        }
     }
 
     /// <inheritdoc/>
     public async Task TrainAsync(Guid generation, VectorBatch sample)
     {
-        var (index, spec) = Require(generation);
-        var embeddings = await models.EmbedAsync(spec, sample);
-        await Faiss(() =>
-        {
-            index.Train(embeddings.Values);
-            return true;
-        });
+        var state = await RequireAsync(generation);
+        var embeddings = await models.EmbedAsync(state.Spec, sample);
+        var vectors = embeddings.Values.ToArray();
+        await CheckTrainingAsync(state, vectors);
+        var record = new LogRecord(LogRecordKind.Train, Guid.NewGuid(), CallerIds: false, TrainFirst: true, embeddings.Dimension, [], vectors);
+        await LogExclusiveAsync(state, record, index => index.Train(vectors));
     }
 
     /// <inheritdoc/>
     public async Task<NeighborResults> SearchAsync(Guid generation, VectorBatch queries, int k, QueryOptions options, CancellationToken cancellationToken = default)
     {
-        var (index, _) = Require(generation);
-        var parameters = Parameters(index, options);
+        var index = (await RequireAsync(generation)).Index;
+        var parameters = ToSearchParameters(index, options);
         if (index.Count == 0 || !index.IsTrained)
         {
-            return Empty(queries.Count, k);
+            return NoNeighbors(queries.Count, k);
         }
 
-        var result = await Faiss(() => index.Search(queries.Values, k, parameters), cancellationToken);
+        var result = await RunOnFaissWorkerAsync(() => index.Search(queries.Values, k, parameters), cancellationToken);
         return NeighborResults.Create(result.Distances, result.Labels, result.QueryCount, result.K);
     }
 
     /// <inheritdoc/>
     public async Task<RangeResults> RangeSearchAsync(Guid generation, VectorBatch queries, float radius, QueryOptions options, CancellationToken cancellationToken = default)
     {
-        var (index, _) = Require(generation);
-        var parameters = Parameters(index, options);
+        var index = (await RequireAsync(generation)).Index;
+        var parameters = ToSearchParameters(index, options);
         if (index.Count == 0 || !index.IsTrained)
         {
             return RangeResults.Create(new long[queries.Count + 1], [], []);
         }
 
-        var result = await Faiss(() => index.RangeSearch(queries.Values, radius, parameters), cancellationToken);
+        var result = await RunOnFaissWorkerAsync(() => index.RangeSearch(queries.Values, radius, parameters), cancellationToken);
         return RangeResults.Create(result.Offsets, result.Distances, result.Labels);
     }
 
     /// <inheritdoc/>
-    public Task<long[]> FindExistingAsync(Guid generation, long[] ids)
+    public async Task<long[]> FindExistingAsync(Guid generation, long[] ids)
     {
-        var (index, _) = Require(generation);
-        return Task.FromResult(ids.Where(id => _ids.Contains(id) || Holds(index, id)).ToArray());
-    }
-
-    /// <summary>Whether the index holds <paramref name="id"/> (auto-numbered ids are not in the id set).</summary>
-    private static bool Holds(FaissIndex index, long id)
-    {
-        if (!index.HasIdMap)
-        {
-            return false;
-        }
-
-        try
-        {
-            index.Reconstruct(id);
-            return true;
-        }
-        catch (KeyNotFoundException)
-        {
-            return false;
-        }
+        var state = await RequireAsync(generation);
+        ArgumentNullException.ThrowIfNull(ids);
+        return [.. ids.Where(state.CallerIds.Contains)];
     }
 
     /// <inheritdoc/>
     public async Task<long> RemoveAsync(Guid generation, long[] ids)
     {
-        var (index, _) = Require(generation);
-        var removed = await Faiss(() => index.Remove(ids));
-        _ids.ExceptWith(ids);
+        var state = await RequireAsync(generation);
+        ArgumentNullException.ThrowIfNull(ids);
+        long removed = 0;
+        var record = new LogRecord(LogRecordKind.Remove, Guid.NewGuid(), CallerIds: false, TrainFirst: false, 0, ids, []);
+        await LogExclusiveAsync(state, record, index => removed = index.Remove(ids));
+        state.CallerIds.ExceptWith(ids);
         return removed;
     }
 
     /// <inheritdoc/>
-    public Task<ShardDescription> DescribeAsync() =>
-        Task.FromResult(new ShardDescription(ShardNumber(this.GetPrimaryKeyString()), _index?.Count ?? 0, RuntimeIdentity));
+    public async Task<ShardDescription> DescribeAsync()
+    {
+        await WaitForRestoreAsync(throwOnFailure: true);
+        return new ShardDescription(ShardNumber, _state?.Index.Count ?? 0, RuntimeIdentity);
+    }
 
     /// <inheritdoc/>
-    public Task DropAsync()
+    public async Task DropAsync()
     {
-        _index?.Dispose();
-        _index = null;
-        _ids.Clear();
+        await WaitForRestoreAsync(throwOnFailure: false);
+        await _gate.WaitAsync();
+        try
+        {
+            await DrainAppliedAsync();
+            await ReplaceStateAsync(null);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
         DeactivateOnIdle();
-        return Task.CompletedTask;
     }
 
     /// <inheritdoc/>
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        _index?.Dispose();
-        _index = null;
-        return Task.CompletedTask;
+        // nothing here is needed for durability (acknowledged changes are in the log); it only frees memory
+        await WaitForRestoreAsync(throwOnFailure: false);
+        await ReplaceStateAsync(null);
     }
 
-    /// <summary>The grain key of shard <paramref name="shard"/> of <paramref name="index"/>.</summary>
-    public static string Key(string index, int shard) => $"{index}/{shard}";
+    private int ShardNumber => Topology.ShardTopology.ParseShardKey(Key).Shard;
 
-    /// <summary>The shard number in a shard key.</summary>
-    public static int ShardNumber(string key) =>
-        int.Parse(key.AsSpan(key.LastIndexOf('/') + 1), System.Globalization.CultureInfo.InvariantCulture);
+    private string ShardIndexName => Topology.ShardTopology.ParseShardKey(Key).Index;
 
-    /// <summary>
-    /// The factory string of a shard's index, which keeps global ids: IVF types store ids themselves; the others
-    /// go under an id map.
-    /// </summary>
-    public static string ShardFactory(string factory) =>
-        factory.Contains("IVF", StringComparison.Ordinal) ? factory : "IDMap2," + factory;
+    private async Task<AddReceipt> AddCoreAsync(ShardState state, Guid batchId, VectorBatch vectors, long[] ids, bool callerIds)
+    {
+        var embeddings = await models.EmbedAsync(state.Spec, vectors);
+        var values = embeddings.Values.ToArray();
+        if (!_trainingChecked && !state.Index.IsTrained)
+        {
+            // a batch that cannot train the index must fail before it is logged: replaying it would fail again
+            await CheckTrainingAsync(state, values);
+        }
 
-    /// <summary>The faiss metric of a spec's metric.</summary>
-    public static FaissMetric ToFaiss(VectorMetric metric) => metric == VectorMetric.L2 ? FaissMetric.L2 : FaissMetric.InnerProduct;
+        Task applied;
+        await _gate.WaitAsync();
+        try
+        {
+            EnsureCurrent(state);
+            if (callerIds)
+            {
+                var duplicate = Array.FindIndex(ids, state.CallerIds.Contains);
+                if (duplicate >= 0)
+                {
+                    throw new ArgumentException($"Id {ids[duplicate]} is already in the index.", nameof(ids));
+                }
 
-    private static FaissSearchParameters? Parameters(FaissIndex index, QueryOptions options) =>
+                state.CallerIds.UnionWith(ids);
+            }
+
+            var record = new LogRecord(LogRecordKind.Add, batchId, callerIds, TrainFirst: !state.Index.IsTrained, embeddings.Dimension, ids, values);
+            applied = _applied = ApplyAfterAsync(_applied, state.Log.AppendAsync(record.ToFrame()), () => ApplyAdd(state.Index, values, ids));
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        try
+        {
+            await applied;
+        }
+        catch
+        {
+            if (callerIds)
+            {
+                state.CallerIds.ExceptWith(ids);
+            }
+
+            throw;
+        }
+
+        state.Batches.Remember(new BatchReceipt(batchId, callerIds ? -1 : ids[0], ids.Length));
+        NoteAdded(ids.Length);
+        return new AddReceipt(callerIds ? -1 : ids[0], ids.Length, ShardNumber);
+    }
+
+    /// <summary>Logs a change that must not run alongside others (remove, train) and applies it once durable.</summary>
+    private async Task LogExclusiveAsync(ShardState state, LogRecord record, Action<FaissIndex> apply)
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            EnsureCurrent(state);
+            await DrainAppliedAsync();
+            await (_applied = ApplyAfterAsync(Task.CompletedTask, state.Log.AppendAsync(record.ToFrame()), () => apply(state.Index)));
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Applies a logged change once its log write is durable and every change logged before it is applied.</summary>
+    private async Task ApplyAfterAsync(Task previous, Task logged, Action apply)
+    {
+        try
+        {
+            await previous;
+        }
+        catch (Exception)
+        {
+            // the previous change's failure is reported to its own caller
+        }
+
+        await logged;
+        try
+        {
+            await RunOnFaissWorkerAsync(() =>
+            {
+                apply();
+                return true;
+            });
+        }
+        catch (Exception e)
+        {
+            // logged but not applied: memory no longer matches the log, so start again from the log
+            LogApplyFailed(Key, e.Message);
+            DeactivateOnIdle();
+            throw;
+        }
+    }
+
+    private static void ApplyAdd(FaissIndex index, ReadOnlySpan<float> values, ReadOnlySpan<long> ids)
+    {
+        if (!index.IsTrained)
+        {
+            index.Train(values);
+        }
+
+        index.AddWithIds(values, ids);
+    }
+
+    /// <summary>Trains a scratch copy of the shard's index type on <paramref name="vectors"/>, so a batch that cannot train it fails before it is logged.</summary>
+    private async Task CheckTrainingAsync(ShardState state, float[] vectors)
+    {
+        await RunOnFaissWorkerAsync(() =>
+        {
+            using var scratch = state.Topology.CreateFaissIndex();
+            scratch.Train(vectors);
+            return true;
+        });
+        _trainingChecked = true;
+    }
+
+    private void NoteAdded(int count)
+    {
+        _addedSinceSnapshot += count;
+        var every = options.Value.SnapshotEveryVectors;
+        if (every > 0 && _addedSinceSnapshot >= every && !_snapshotRequested)
+        {
+            _snapshotRequested = true;
+            GrainFactory.GetGrain<IIndexGrain>(ShardIndexName).RequestSnapshotAsync().Ignore();
+        }
+    }
+
+    private static FaissSearchParameters? ToSearchParameters(FaissIndex index, QueryOptions options) =>
         options.NProbe is null && options.EfSearch is null
             ? null
             : new FaissSearchParameters
@@ -206,7 +347,7 @@ public sealed partial class ShardGrain(IModelHost models, FaissWorkers workers, 
     /// <see cref="InvalidOperationException"/> with faiss's message and the shard's name: exceptions cross the
     /// wire, and faiss's type is not an Orleans-serializable one.
     /// </summary>
-    private async Task<T> Faiss<T>(Func<T> work, CancellationToken cancellationToken = default)
+    private async Task<T> RunOnFaissWorkerAsync<T>(Func<T> work, CancellationToken cancellationToken = default)
     {
         try
         {
@@ -214,34 +355,43 @@ public sealed partial class ShardGrain(IModelHost models, FaissWorkers workers, 
         }
         catch (FaissException e)
         {
-            throw new InvalidOperationException($"Shard '{this.GetPrimaryKeyString()}': {e.Message}");
+            throw new InvalidOperationException($"Shard '{Key}': {e.Message}");
         }
     }
 
-    private NeighborResults Empty(int queryCount, int k)
+    private NeighborResults NoNeighbors(int queryCount, int k)
     {
         var distances = new float[queryCount * k];
-        Array.Fill(distances, TopKMerge.Sentinel(_spec!.Metric));
+        Array.Fill(distances, TopKMerge.Sentinel(_state!.Spec.Metric));
         var labels = new long[queryCount * k];
         Array.Fill(labels, -1L);
         return NeighborResults.Create(distances, labels, queryCount, k);
     }
 
-    private (FaissIndex Index, IndexSpec Spec) Require(Guid generation)
+    /// <summary>The shard's state once restored, for the caller's generation.</summary>
+    private async Task<ShardState> RequireAsync(Guid generation)
     {
-        if (_index is null || _spec is null)
+        await WaitForRestoreAsync(throwOnFailure: true);
+        if (_state is not { } state)
         {
-            throw new ShardLostException(this.GetPrimaryKeyString());
+            throw new ShardLostException(Key);
         }
 
-        if (generation != _generation)
-        {
-            throw new StaleGenerationException(this.GetPrimaryKeyString());
-        }
+        return generation == state.Generation ? state : throw new StaleGenerationException(Key);
+    }
 
-        return (_index, _spec);
+    /// <summary>Throws when the state a call started with was replaced meanwhile (a restore or a drop).</summary>
+    private void EnsureCurrent(ShardState state)
+    {
+        if (!ReferenceEquals(state, _state))
+        {
+            throw _state is null ? new ShardLostException(Key) : new StaleGenerationException(Key);
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Shard {Shard} initialized ({Factory}) on {Silo}")]
     private partial void LogInitialized(string shard, string factory, string silo);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Shard {Shard}: a logged change could not be applied ({Reason}); reloading from the log")]
+    private partial void LogApplyFailed(string shard, string reason);
 }

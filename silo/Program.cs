@@ -29,7 +29,14 @@ builder.UseOrleans(silo =>
     silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort, primary);
     silo.Configure<SiloOptions>(o => o.SiloName = settings.Name);
     silo.AddOrleansVectors(o => builder.Configuration.GetSection("OrleansVectors").Bind(o));
-    silo.AddOrleansVectorsFileStorage(Path.Combine(dataDirectory, "grain-state"));
+    if (string.IsNullOrWhiteSpace(settings.StorageConnectionString))
+    {
+        silo.AddOrleansVectorsFileStorage(dataDirectory);
+    }
+    else
+    {
+        silo.AddOrleansVectorsAzureStorage(settings.StorageConnectionString, settings.StorageContainer);
+    }
 });
 
 using var host = builder.Build();

@@ -20,8 +20,21 @@ public sealed class SiloSettings
     /// <summary>The primary silo's port; equal to <see cref="SiloPort"/> on the primary itself.</summary>
     public int PrimarySiloPort { get; set; } = 11111;
 
-    /// <summary>Where grain state (index specs and counters) is kept; shared by the silos of one machine.</summary>
+    /// <summary>
+    /// Where everything durable is kept when <see cref="StorageConnectionString"/> is empty (grain state, shard logs,
+    /// snapshots), and where the silo writes its ready file; shared by the silos of one machine.
+    /// </summary>
     public string DataDirectory { get; set; } = "data";
+
+    /// <summary>
+    /// An Azure Storage connection string (or "UseDevelopmentStorage=true" for a local Azurite): when set, grain
+    /// state, shard logs and snapshots all go to that account; when empty (the default), to files under
+    /// <see cref="DataDirectory"/>.
+    /// </summary>
+    public string? StorageConnectionString { get; set; }
+
+    /// <summary>The blob container for shard logs and snapshots when <see cref="StorageConnectionString"/> is set.</summary>
+    public string StorageContainer { get; set; } = "orleansvectors";
 }
 
 /// <summary>Rejects settings the silo cannot start with, naming the setting.</summary>

@@ -14,6 +14,10 @@ internal sealed class Arguments
           query  <index> <file> [[--k 10]] [[--limit 10]] [[--label-column]]
           stats  <index>
           drop   <index>
+          snapshot  <index>                     snapshot now (they also run on their own)
+          snapshots <index>                     retained versions and saved snapshots
+          restore   <index> [[--version N | --name S]]   back to a version (default: the newest) or a saved snapshot
+          save      <index> <name>              keep a snapshot under a name, past retention and drop
           demo   [[--shards 3]] [[--k 10]]      the handwritten-digits job: ingest, k-NN, matches, checks
         """;
 

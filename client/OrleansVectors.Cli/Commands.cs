@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using OrleansVectors.Client;
 using OrleansVectors.GrainInterfaces;
 using Spectre.Console;
@@ -55,7 +56,7 @@ internal static class Commands
         for (var q = 0; q < results.QueryCount; q++)
         {
             var cells = results.LabelsOf(q).ToArray().Zip(results.DistancesOf(q).ToArray()).Where(p => p.First >= 0).Select(p => $"{p.First}: {p.Second:0.###}");
-            table.AddRow(q.ToString(System.Globalization.CultureInfo.InvariantCulture), string.Join("  ", cells));
+            table.AddRow(q.ToString(CultureInfo.InvariantCulture), string.Join("  ", cells));
         }
 
         AnsiConsole.Write(table);
@@ -77,6 +78,74 @@ internal static class Commands
         return 0;
     }
 
+    public static async Task<int> Snapshot(VectorIndexClient client, Arguments arguments)
+    {
+        var name = arguments.Positional(1, "index name");
+        var snapshot = await WithSpinnerAsync($"snapshot of {name}", () => client.SnapshotAsync(name));
+        Print(snapshot, "committed");
+        return 0;
+    }
+
+    public static async Task<int> Snapshots(VectorIndexClient client, Arguments arguments)
+    {
+        var name = arguments.Positional(1, "index name");
+        var table = new Table().AddColumns("version", "name", "created (UTC)", "vectors", "bytes");
+        foreach (var snapshot in await client.ListSnapshotsAsync(name))
+        {
+            table.AddRow(
+                snapshot.Name is null ? snapshot.Version.ToString(CultureInfo.InvariantCulture) : "",
+                snapshot.Name ?? "",
+                snapshot.Created.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
+                snapshot.Count.ToString("N0", CultureInfo.InvariantCulture),
+                snapshot.Bytes.ToString("N0", CultureInfo.InvariantCulture));
+        }
+
+        AnsiConsole.Write(table);
+        return 0;
+    }
+
+    public static async Task<int> Restore(VectorIndexClient client, Arguments arguments)
+    {
+        var name = arguments.Positional(1, "index name");
+        var saved = arguments.String("name");
+        var version = arguments.Int("version", 0);
+        if (saved is not null && version != 0)
+        {
+            throw new ArgumentException("Give --version or --name, not both.");
+        }
+
+        if (saved is null && version == 0)
+        {
+            var versions = (await client.ListSnapshotsAsync(name)).Where(s => s.Name is null).ToList();
+            version = versions.Count > 0 ? (int)versions[^1].Version : throw new InvalidOperationException($"Index '{name}' has no snapshot to restore.");
+        }
+
+        var restored = saved is null
+            ? await WithSpinnerAsync($"restore of {name} to version {version}", () => client.RestoreAsync(name, version))
+            : await WithSpinnerAsync($"load of '{saved}' into {name}", () => client.LoadAsync(name, saved));
+        Print(restored, "restored; committed as version");
+        return 0;
+    }
+
+    public static async Task<int> Save(VectorIndexClient client, Arguments arguments)
+    {
+        var name = arguments.Positional(1, "index name");
+        var saved = arguments.Positional(2, "snapshot name");
+        Print(await WithSpinnerAsync($"save of {name} as '{saved}'", () => client.SaveAsync(name, saved)), $"saved as '{saved}', version");
+        return 0;
+    }
+
+    private static async Task<T> WithSpinnerAsync<T>(string what, Func<Task<T>> work)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        var result = await AnsiConsole.Status().StartAsync($"{what}…", _ => work());
+        AnsiConsole.MarkupLineInterpolated($"{what}: {stopwatch.Elapsed.TotalSeconds:0.0} s");
+        return result;
+    }
+
+    private static void Print(SnapshotInfo snapshot, string what) =>
+        AnsiConsole.MarkupLineInterpolated($"{what} {snapshot.Version}: {snapshot.Count:N0} vectors, {snapshot.Bytes / 1048576.0:N1} MiB");
+
     public static void Print(IndexDescription description)
     {
         var spec = description.Spec;
@@ -85,7 +154,7 @@ internal static class Commands
         var table = new Table().AddColumns("shard", "vectors", "silo");
         foreach (var shard in description.Shards)
         {
-            table.AddRow(shard.Shard.ToString(System.Globalization.CultureInfo.InvariantCulture), shard.Count.ToString("N0", System.Globalization.CultureInfo.InvariantCulture), shard.Silo);
+            table.AddRow(shard.Shard.ToString(CultureInfo.InvariantCulture), shard.Count.ToString("N0", CultureInfo.InvariantCulture), shard.Silo);
         }
 
         AnsiConsole.Write(table);

@@ -26,6 +26,10 @@ try
         "query" => await Commands.Query(client, arguments),
         "stats" => await Commands.Stats(client, arguments),
         "drop" => await Commands.Drop(client, arguments),
+        "snapshot" => await Commands.Snapshot(client, arguments),
+        "snapshots" => await Commands.Snapshots(client, arguments),
+        "restore" => await Commands.Restore(client, arguments),
+        "save" => await Commands.Save(client, arguments),
         "demo" => await Demo.Run(client, arguments),
         var unknown => throw new ArgumentException($"Unknown command '{unknown}'; see 'ovx help'."),
     };

@@ -68,6 +68,15 @@ public sealed class ClusterInferenceModel(VectorIndexClient client, string index
         return MatchFinder.IsMatch(a, b, threshold);
     }
 
+    /// <summary>
+    /// The seed's save_knn_func on the cluster: snapshots the index and keeps it under <paramref name="name"/>
+    /// (in the cluster's storage, not a local file), past retention and drop.
+    /// </summary>
+    public Task<SnapshotInfo> SaveKnnFuncAsync(string name) => client.SaveAsync(Index, name);
+
+    /// <summary>The seed's load_knn_func on the cluster: replaces the index's vectors with those saved under <paramref name="name"/>.</summary>
+    public Task<SnapshotInfo> LoadKnnFuncAsync(string name) => client.LoadAsync(Index, name);
+
     private async Task<Tensor> Embed(Tensor inputs)
     {
         var (values, width) = Rows(inputs);

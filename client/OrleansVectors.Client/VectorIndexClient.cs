@@ -24,39 +24,100 @@ public sealed class VectorIndexClient(IGrainFactory grains)
     /// <summary>The number of vectors in an index.</summary>
     public Task<long> CountAsync(string name) => Index(name).CountAsync();
 
-    /// <summary>Adds row-major vectors (raw inputs when the index has a model), in batches of <paramref name="batchRows"/>.</summary>
+    /// <summary>Batches of one <see cref="AddAsync"/> call in flight at once by default.</summary>
+    public const int DefaultMaxInFlight = 4;
+
+    /// <summary>Times a batch is sent before its failure is reported (a timed-out batch is sent again with the same batch id).</summary>
+    public const int Attempts = 3;
+
+    /// <summary>
+    /// Adds row-major vectors (raw inputs when the index has a model), in batches of <paramref name="batchRows"/>,
+    /// up to <paramref name="maxInFlight"/> at once. Each batch is acknowledged once it is in its shard's
+    /// write-ahead log. A batch that times out or meets a restoring shard is sent again under the same batch id,
+    /// so it is stored once. When a batch fails for good, batches acknowledged before stay added.
+    /// </summary>
     /// <param name="name">The index.</param>
     /// <param name="values">Row-major values, a whole number of <paramref name="dimension"/>-wide rows.</param>
     /// <param name="dimension">Values per row.</param>
     /// <param name="ids">One id per row, or null to let the index number them.</param>
     /// <param name="batchRows">Rows per message.</param>
     /// <param name="progress">Receives the number of rows acknowledged so far.</param>
-    /// <param name="cancellationToken">Stops before the next batch.</param>
-    /// <returns>The receipt of each batch.</returns>
+    /// <param name="maxInFlight">Batches sent before the first of them is acknowledged (at least 1).</param>
+    /// <param name="cancellationToken">Stops sending further batches.</param>
+    /// <returns>The receipt of each batch, in input order.</returns>
     public async Task<IReadOnlyList<AddReceipt>> AddAsync(
         string name, ReadOnlyMemory<float> values, int dimension, IReadOnlyList<long>? ids = null,
-        int batchRows = DefaultBatchRows, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+        int batchRows = DefaultBatchRows, IProgress<long>? progress = null, int maxInFlight = DefaultMaxInFlight,
+        CancellationToken cancellationToken = default)
     {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
         var rows = RowCount(values, dimension);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchRows, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxInFlight, 1);
         if (ids is not null && ids.Count != rows)
         {
             throw new ArgumentException($"{ids.Count} ids were given for {rows} vectors; there must be exactly one id per vector.", nameof(ids));
         }
 
         batchRows = Math.Min(batchRows, VectorBatch.MaxBytes / (sizeof(float) * dimension)); // one message each
-        var index = Index(name);
-        var receipts = new List<AddReceipt>();
-        for (var start = 0; start < rows; start += batchRows)
+        var ingest = grains.GetGrain<IIngestGrain>(0);
+        var starts = Enumerable.Range(0, (rows + batchRows - 1) / batchRows).Select(b => b * batchRows).ToList();
+        var receipts = new AddReceipt[starts.Count];
+        var inFlight = new Queue<Task>();
+        long acknowledged = 0;
+        for (var b = 0; b < starts.Count; b++)
         {
+            if (inFlight.Count == maxInFlight)
+            {
+                await inFlight.Dequeue();
+            }
+
             cancellationToken.ThrowIfCancellationRequested();
+            var (slot, start) = (b, starts[b]);
             var count = Math.Min(batchRows, rows - start);
             var batch = VectorBatch.FromRows(values.Span.Slice(start * dimension, count * dimension), dimension);
-            receipts.Add(await index.AddAsync(batch, ids is null ? null : [.. ids.Skip(start).Take(count)]));
-            progress?.Report(start + count);
+            long[]? batchIds = ids is null ? null : [.. ids.Skip(start).Take(count)];
+            inFlight.Enqueue(Task.Run(async () =>
+            {
+                receipts[slot] = await AddBatchAsync(ingest, name, batch, batchIds, cancellationToken);
+                progress?.Report(Interlocked.Add(ref acknowledged, count));
+            }, CancellationToken.None));
         }
 
+        await Task.WhenAll(inFlight);
         return receipts;
+    }
+
+    /// <summary>Snapshots an index now (snapshots also run on their own, by count and by time).</summary>
+    public Task<SnapshotInfo> SnapshotAsync(string name) => Index(name).SnapshotAsync();
+
+    /// <summary>The retained snapshot versions of an index, then its saved ones.</summary>
+    public Task<IReadOnlyList<SnapshotInfo>> ListSnapshotsAsync(string name) => Index(name).ListSnapshotsAsync();
+
+    /// <summary>Puts an index back to a retained snapshot version.</summary>
+    public Task<SnapshotInfo> RestoreAsync(string name, long version) => Index(name).RestoreAsync(version);
+
+    /// <summary>Saves an index's vectors under a snapshot name.</summary>
+    public Task<SnapshotInfo> SaveAsync(string name, string snapshotName) => Index(name).SaveAsync(snapshotName);
+
+    /// <summary>Replaces an index's vectors with a saved snapshot (creating the index when it does not exist).</summary>
+    public Task<SnapshotInfo> LoadAsync(string name, string snapshotName) => Index(name).LoadAsync(snapshotName);
+
+    private static async Task<AddReceipt> AddBatchAsync(IIngestGrain ingest, string name, VectorBatch batch, long[]? ids, CancellationToken cancellationToken)
+    {
+        var batchId = Guid.NewGuid();
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await ingest.AddAsync(name, batchId, batch, ids);
+            }
+            catch (Exception e) when (attempt < Attempts && e is TimeoutException or ShardUnavailableException && !cancellationToken.IsCancellationRequested)
+            {
+                // the batch may have landed: the same batch id makes the retry store it at most once
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), cancellationToken);
+            }
+        }
     }
 
     /// <summary>The <paramref name="k"/> nearest vectors of each query row, merged over all shards.</summary>

@@ -19,6 +19,24 @@ public sealed class OrleansVectorsOptions
     /// </summary>
     public bool? Accelerator { get; set; }
 
+    /// <summary>
+    /// A shard asks its index for a snapshot once this many vectors were added to it since its last one (default
+    /// 1,000,000); 0 turns the trigger off. A snapshot bounds how much log a restore replays.
+    /// </summary>
+    public long SnapshotEveryVectors { get; set; } = 1_000_000;
+
+    /// <summary>An index that changed snapshots at least this often (default 10 minutes); zero turns the timer off.</summary>
+    public TimeSpan SnapshotInterval { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Snapshot versions kept per index, besides saved ones (default 3, at least 1).</summary>
+    public int RetainSnapshots { get; set; } = 3;
+
+    /// <summary>
+    /// How long a call waits for a shard that is still restoring its snapshot and log before it fails with
+    /// <c>ShardUnavailableException</c> (default 20 s: inside the client's 30 s response timeout).
+    /// </summary>
+    public TimeSpan RestoreWait { get; set; } = TimeSpan.FromSeconds(20);
+
     /// <summary>Whether this silo has an accelerator, after detection.</summary>
     public bool HasAccelerator => Accelerator ?? File.Exists("/dev/nvidiactl");
 }
@@ -30,8 +48,32 @@ public sealed class OrleansVectorsOptionsValidator : IValidateOptions<OrleansVec
     public ValidateOptionsResult Validate(string? name, OrleansVectorsOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return options.FaissThreads < 0
-            ? ValidateOptionsResult.Fail($"OrleansVectors:FaissThreads must be 0 (default) or positive; got {options.FaissThreads}.")
-            : ValidateOptionsResult.Success;
+        var failures = new List<string>();
+        if (options.FaissThreads < 0)
+        {
+            failures.Add($"OrleansVectors:FaissThreads must be 0 (default) or positive; got {options.FaissThreads}.");
+        }
+
+        if (options.SnapshotEveryVectors < 0)
+        {
+            failures.Add($"OrleansVectors:SnapshotEveryVectors must be 0 (off) or positive; got {options.SnapshotEveryVectors}.");
+        }
+
+        if (options.SnapshotInterval < TimeSpan.Zero || options.SnapshotInterval > TimeSpan.FromDays(7))
+        {
+            failures.Add($"OrleansVectors:SnapshotInterval must be between 0 (off) and 7 days; got {options.SnapshotInterval}.");
+        }
+
+        if (options.RetainSnapshots is < 1 or > 1000)
+        {
+            failures.Add($"OrleansVectors:RetainSnapshots must be between 1 and 1000; got {options.RetainSnapshots}.");
+        }
+
+        if (options.RestoreWait <= TimeSpan.Zero || options.RestoreWait > TimeSpan.FromHours(1))
+        {
+            failures.Add($"OrleansVectors:RestoreWait must be positive and at most an hour; got {options.RestoreWait}.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

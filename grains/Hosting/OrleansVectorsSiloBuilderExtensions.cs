@@ -1,3 +1,4 @@
+using Azure.Storage.Blobs;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -6,7 +7,7 @@ using Orleans.Runtime.MembershipService.SiloMetadata;
 using OrleansVectors.Grains.Models;
 using OrleansVectors.Grains.Placement;
 using OrleansVectors.Grains.Threading;
-using OrleansVectors.Inference.Faiss;
+using OrleansVectors.Grains.Storage;
 
 namespace OrleansVectors.Grains.Hosting;
 
@@ -30,8 +31,6 @@ public static class OrleansVectorsSiloBuilderExtensions
             throw new OptionsValidationException(nameof(OrleansVectorsOptions), typeof(OrleansVectorsOptions), validation.Failures);
         }
 
-        // process-wide, so set once here rather than per grain
-        FaissLibrary.ThreadCount = options.FaissThreads;
         builder.UseSiloMetadata(new Dictionary<string, string>
         {
             [SiloMetadataAcceleratorSilos.MetadataKey] = options.HasAccelerator ? "true" : "false",
@@ -52,20 +51,42 @@ public static class OrleansVectorsSiloBuilderExtensions
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OrleansVectorsOptions>, OrleansVectorsOptionsValidator>());
         services.TryAddSingleton<IModelHost, TorchScriptModelHost>();
-        services.TryAddSingleton(_ => new FaissWorkers());
+        services.TryAddSingleton<FaissWorkers>();
         services.TryAddSingleton<IAcceleratorSilos, SiloMetadataAcceleratorSilos>();
         services.AddPlacementDirector<ShardPlacementStrategy, ShardPlacementDirector>();
         return services;
     }
 
     /// <summary>
-    /// Stores index grains' state (specs, id counters, shard counts; never vectors) as files under
-    /// <paramref name="directory"/>, shared by every silo on the machine.
+    /// Keeps everything durable as files under <paramref name="directory"/>, shared by every silo on the machine
+    /// (the embedded default): index grains' state in "grain-state", shard logs, snapshots and manifests in "indexes".
     /// </summary>
     public static ISiloBuilder AddOrleansVectorsFileStorage(this ISiloBuilder builder, string directory)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
-        return builder.AddFileGrainStorage(OrleansVectorsStorage.Name, o => o.RootDirectory = directory);
+        var root = Path.GetFullPath(directory);
+        builder.Services.AddSingleton<IDurableStore>(_ => new FileDurableStore(root));
+        return builder.AddFileGrainStorage(OrleansVectorsStorage.Name, o => o.RootDirectory = Path.Combine(root, "grain-state"));
     }
+
+    /// <summary>
+    /// Keeps everything durable in one Azure Storage account: index grains' state (Orleans blob grain storage) and
+    /// shard logs, snapshots and manifests (blob container <paramref name="container"/>).
+    /// </summary>
+    public static ISiloBuilder AddOrleansVectorsAzureStorage(this ISiloBuilder builder, string connectionString, string container = DefaultContainer)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        ArgumentException.ThrowIfNullOrWhiteSpace(container);
+        builder.Services.AddSingleton<IDurableStore>(_ => new BlobDurableStore(new BlobContainerClient(connectionString, container)));
+        return builder.AddAzureBlobGrainStorage(OrleansVectorsStorage.Name, o =>
+        {
+            o.BlobServiceClient = new BlobServiceClient(connectionString);
+            o.ContainerName = container + "-grains";
+        });
+    }
+
+    /// <summary>The blob container of <see cref="AddOrleansVectorsAzureStorage"/> unless another is named.</summary>
+    public const string DefaultContainer = "orleansvectors";
 }

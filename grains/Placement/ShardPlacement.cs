@@ -1,5 +1,6 @@
 using Orleans.Placement;
 using Orleans.Runtime.Placement;
+using OrleansVectors.Grains.Topology;
 
 namespace OrleansVectors.Grains.Placement;
 
@@ -36,7 +37,7 @@ public sealed class ShardPlacementDirector(IAcceleratorSilos accelerators) : IPl
             .OrderBy(s => accelerators.HasAccelerator(s) ? 0 : 1)
             .ThenBy(s => s.ToParsableString(), StringComparer.Ordinal)
             .ToArray();
-        var shard = ShardGrain.ShardNumber(target.GrainIdentity.Key.ToString()!);
+        var (_, shard) = ShardTopology.ParseShardKey(target.GrainIdentity.Key.ToString()!);
         return Task.FromResult(silos[shard % silos.Length]);
     }
 }

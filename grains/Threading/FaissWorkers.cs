@@ -1,4 +1,7 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+using OrleansVectors.Grains.Hosting;
+using OrleansVectors.Inference.Faiss;
 
 namespace OrleansVectors.Grains.Threading;
 
@@ -13,8 +16,19 @@ public sealed class FaissWorkers : TaskScheduler, IDisposable
     private readonly BlockingCollection<Task> _queue = [];
     private readonly Thread[] _threads;
 
+    /// <summary>
+    /// Starts one worker thread per core and sets the OpenMP threads of each faiss call to
+    /// <see cref="OrleansVectorsOptions.FaissThreads"/> (a process-wide setting of the faiss library).
+    /// </summary>
+    public FaissWorkers(IOptions<OrleansVectorsOptions> options)
+        : this()
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        FaissLibrary.ThreadCount = options.Value.FaissThreads;
+    }
+
     /// <summary>Starts <paramref name="threadCount"/> worker threads (default: the core count).</summary>
-    public FaissWorkers(int threadCount = 0)
+    internal FaissWorkers(int threadCount = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(threadCount);
         _threads = new Thread[threadCount == 0 ? Environment.ProcessorCount : threadCount];

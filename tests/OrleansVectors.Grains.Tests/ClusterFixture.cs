@@ -17,6 +17,10 @@ public class ClusterFixture : IAsyncLifetime
 
     public IIndexGrain Index(string name) => Client.GetGrain<IIndexGrain>(name);
 
+    /// <summary>Adds one batch through the ingest front, as the client library does.</summary>
+    public Task<AddReceipt> AddAsync(IIndexGrain index, VectorBatch vectors, long[]? ids = null) =>
+        Client.GetGrain<IIngestGrain>(0).AddAsync(index.GetPrimaryKeyString(), Guid.NewGuid(), vectors, ids);
+
     public async Task InitializeAsync()
     {
         var builder = new InProcessTestClusterBuilder(3);

@@ -16,7 +16,7 @@ public sealed class ConcurrencyTests(ClusterFixture fixture)
         const string name = "concurrent";
         var index = fixture.Index(name);
         await index.CreateAsync(new IndexSpec { Dimension = D, ShardCount = 4 });
-        await index.AddAsync(VectorBatch.FromRows(TestData.Uniform(200, D, seed: 1), D), Enumerable.Range(0, 200).Select(i => (long)i).ToArray());
+        await fixture.AddAsync(index, VectorBatch.FromRows(TestData.Uniform(200, D, seed: 1), D), Enumerable.Range(0, 200).Select(i => (long)i).ToArray());
 
         // every vector ever added, by id, so any result can be checked exactly
         var known = new ConcurrentDictionary<long, float[]>();
@@ -40,7 +40,7 @@ public sealed class ConcurrencyTests(ClusterFixture fixture)
                     known[ids[i]] = values.AsSpan(i * D, D).ToArray();
                 }
 
-                await index.AddAsync(VectorBatch.FromRows(values, D), ids);
+                await fixture.AddAsync(index, VectorBatch.FromRows(values, D), ids);
                 foreach (var id in ids)
                 {
                     acknowledged[id] = true;

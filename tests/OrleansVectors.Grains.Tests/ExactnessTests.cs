@@ -26,7 +26,7 @@ public sealed class ExactnessTests(ClusterFixture fixture)
         var queries = TestData.Uniform(40, D, seed: 100 + shards);
         var index = fixture.Index(name);
         await index.CreateAsync(new IndexSpec { Dimension = D, Metric = metric, ShardCount = shards });
-        var receipts = await TestVectors.AddAll(index, vectors, D, batchSize: 50);
+        var receipts = await TestVectors.AddAll(fixture, index, vectors, D, batchSize: 50);
         Assert.Equal(Enumerable.Range(0, Count / 50).Select(i => i * 50L), receipts.Select(r => r.FirstId));
 
         using var reference = FaissIndex.Create(D, "Flat", metric == VectorMetric.L2 ? FaissMetric.L2 : FaissMetric.InnerProduct);
@@ -64,7 +64,7 @@ public sealed class ExactnessTests(ClusterFixture fixture)
     {
         var index = fixture.Index("small");
         await index.CreateAsync(new IndexSpec { Dimension = 4, ShardCount = 3 });
-        await index.AddAsync(VectorBatch.FromRows(TestData.Uniform(5, 4, seed: 1), 4));
+        await fixture.AddAsync(index, VectorBatch.FromRows(TestData.Uniform(5, 4, seed: 1), 4));
 
         var result = await fixture.Query.SearchAsync("small", VectorBatch.FromRows(TestData.Uniform(1, 4, seed: 2), 4), 8);
 
@@ -79,7 +79,7 @@ public sealed class ExactnessTests(ClusterFixture fixture)
         var queries = TestData.Uniform(20, D, seed: 8);
         var index = fixture.Index("matches");
         await index.CreateAsync(new IndexSpec { Dimension = D, ShardCount = 4, MatchThreshold = 3.5 });
-        await TestVectors.AddAll(index, vectors, D, batchSize: 100);
+        await TestVectors.AddAll(fixture, index, vectors, D, batchSize: 100);
         using var reference = FaissIndex.Create(D);
         reference.Add(vectors);
 
@@ -105,7 +105,7 @@ public sealed class ExactnessTests(ClusterFixture fixture)
         var vectors = TestData.Uniform(800, D, seed: 21);
         var index = fixture.Index("ivf");
         await index.CreateAsync(new IndexSpec { Dimension = D, Factory = "IVF8,Flat", ShardCount = 2 });
-        await TestVectors.AddAll(index, vectors, D, batchSize: 400); // each shard trains on its first batch
+        await TestVectors.AddAll(fixture, index, vectors, D, batchSize: 400); // each shard trains on its first batch
         var probeAll = new QueryOptions { NProbe = 8 };
         var self = await fixture.Query.SearchAsync("ivf", TestVectors.Batch(vectors, D, 0, 800), 1, probeAll);
         Assert.Equal(Enumerable.Range(0, 800).Select(i => (long)i), self.Labels.ToArray());

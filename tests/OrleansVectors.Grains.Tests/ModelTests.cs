@@ -25,7 +25,7 @@ public sealed class ModelTests(ClusterFixture fixture)
         {
             Dimension = EmbeddingWidth, Model = model, InputDimension = InputWidth, ShardCount = 3, Metric = VectorMetric.InnerProduct,
         });
-        await TestVectors.AddAll(index, inputs, InputWidth, batchSize: 40);
+        await TestVectors.AddAll(fixture, index, inputs, InputWidth, batchSize: 40);
 
         var cluster = await fixture.Query.SearchAsync("with-model", VectorBatch.FromRows(queries, InputWidth), 5);
 

@@ -11,18 +11,19 @@ public sealed class RoutingAndInputTests(ClusterFixture fixture)
     [Theory]
     [InlineData(3)]
     [InlineData(8)]
-    public async Task Shards_fill_evenly_and_sit_on_every_silo(int shards)
+    public async Task Every_shard_gets_batches_and_shards_sit_on_every_silo(int shards)
     {
         var name = $"routing-{shards}";
         var index = fixture.Index(name);
         await index.CreateAsync(new IndexSpec { Dimension = D, ShardCount = shards });
-        await TestVectors.AddAll(index, TestData.Uniform(1000, D, seed: 3), D, batchSize: 30);
+        await TestVectors.AddAll(fixture, index, TestData.Uniform(1000, D, seed: 3), D, batchSize: 30);
 
         var description = await index.DescribeAsync();
 
         Assert.Equal(1000, description.Count);
         Assert.Equal(1000, description.Shards.Sum(s => s.Count));
-        Assert.True(description.Shards.Max(s => s.Count) - description.Shards.Min(s => s.Count) <= 30, "counts differ by at most one batch");
+        // a batch's shard is a function of its batch id (so a retry meets the shard that may hold it): spread, not dealt
+        Assert.True(description.Shards.Count(s => s.Count > 0) >= shards / 2, "batches spread over the shards");
         var silos = fixture.Cluster.Silos.Select(s => s.SiloAddress.ToString()).ToHashSet();
         Assert.Equal(silos, description.Shards.Select(s => s.Silo).ToHashSet());
     }
@@ -32,20 +33,20 @@ public sealed class RoutingAndInputTests(ClusterFixture fixture)
     {
         var index = fixture.Index("bad-input");
         await index.CreateAsync(new IndexSpec { Dimension = D, ShardCount = 2 });
-        await index.AddAsync(VectorBatch.FromRows(TestData.Uniform(10, D, seed: 1), D));
+        await fixture.AddAsync(index, VectorBatch.FromRows(TestData.Uniform(10, D, seed: 1), D));
         var good = VectorBatch.FromRows(TestData.Uniform(2, D, seed: 2), D);
         var nan = TestData.Uniform(2, D, seed: 3);
         nan[5] = float.NaN;
 
         await Assert.ThrowsAsync<IndexNotFoundException>(() => fixture.Query.SearchAsync("no-such-index", good, 1));
-        await Assert.ThrowsAsync<IndexNotFoundException>(() => fixture.Index("no-such-index").AddAsync(good));
+        await Assert.ThrowsAsync<IndexNotFoundException>(() => fixture.AddAsync(fixture.Index("no-such-index"), good));
         var wrongWidth = VectorBatch.FromRows(TestData.Uniform(2, D + 1, seed: 4), D + 1);
-        Assert.Contains("Dimension mismatch", (await Assert.ThrowsAsync<ArgumentException>(() => index.AddAsync(wrongWidth))).Message, StringComparison.Ordinal);
+        Assert.Contains("Dimension mismatch", (await Assert.ThrowsAsync<ArgumentException>(() => fixture.AddAsync(index, wrongWidth))).Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<ArgumentException>(() => fixture.Query.SearchAsync("bad-input", wrongWidth, 1));
-        Assert.Contains("non-finite", (await Assert.ThrowsAsync<ArgumentException>(() => index.AddAsync(VectorBatch.FromRows(nan, D)))).Message, StringComparison.Ordinal);
+        Assert.Contains("non-finite", (await Assert.ThrowsAsync<ArgumentException>(() => fixture.AddAsync(index, VectorBatch.FromRows(nan, D)))).Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<ArgumentException>(() => fixture.Query.SearchAsync("bad-input", VectorBatch.FromRows(nan, D), 1));
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => fixture.Query.SearchAsync("bad-input", good, 0));
-        await Assert.ThrowsAsync<InvalidOperationException>(() => index.AddAsync(good, [100, 101])); // numbered index
+        await Assert.ThrowsAsync<InvalidOperationException>(() => fixture.AddAsync(index, good, [100, 101])); // numbered index
         await Assert.ThrowsAsync<InvalidOperationException>(() => fixture.Query.MatchAsync("bad-input", good)); // no threshold
         Assert.Throws<ArgumentException>(() => VectorBatch.FromRows(new float[(VectorBatch.MaxBytes / sizeof(float)) + D], D)); // oversized
         Assert.Contains("ShardCount", (await Assert.ThrowsAsync<ArgumentException>(() => fixture.Index("bad-spec").CreateAsync(new IndexSpec { Dimension = D, ShardCount = 0 }))).Message, StringComparison.Ordinal);
@@ -65,17 +66,17 @@ public sealed class RoutingAndInputTests(ClusterFixture fixture)
         var index = fixture.Index("caller-ids");
         await index.CreateAsync(new IndexSpec { Dimension = D, ShardCount = 3 });
         var vectors = TestData.Uniform(6, D, seed: 5);
-        await index.AddAsync(TestVectors.Batch(vectors, D, 0, 3), [1000, 2000, 3000]);
-        await index.AddAsync(TestVectors.Batch(vectors, D, 3, 3), [4000, 5000, 6000]);
+        await fixture.AddAsync(index, TestVectors.Batch(vectors, D, 0, 3), [1000, 2000, 3000]);
+        await fixture.AddAsync(index, TestVectors.Batch(vectors, D, 3, 3), [4000, 5000, 6000]);
 
         var result = await fixture.Query.SearchAsync("caller-ids", TestVectors.Batch(vectors, D, 0, 6), 1);
 
         Assert.Equal(new long[] { 1000, 2000, 3000, 4000, 5000, 6000 }, result.Labels.ToArray());
-        Assert.Contains("already", (await Assert.ThrowsAsync<ArgumentException>(() => index.AddAsync(TestVectors.Batch(vectors, D, 0, 1), [5000]))).Message, StringComparison.Ordinal);
-        await Assert.ThrowsAsync<ArgumentException>(() => index.AddAsync(TestVectors.Batch(vectors, D, 0, 2), [7000, 7000]));
-        await Assert.ThrowsAsync<ArgumentException>(() => index.AddAsync(TestVectors.Batch(vectors, D, 0, 2), [7000]));
-        await Assert.ThrowsAsync<ArgumentException>(() => index.AddAsync(TestVectors.Batch(vectors, D, 0, 1), [-5]));
-        await Assert.ThrowsAsync<InvalidOperationException>(() => index.AddAsync(TestVectors.Batch(vectors, D, 0, 1)));
+        Assert.Contains("already", (await Assert.ThrowsAsync<ArgumentException>(() => fixture.AddAsync(index, TestVectors.Batch(vectors, D, 0, 1), [5000]))).Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<ArgumentException>(() => fixture.AddAsync(index, TestVectors.Batch(vectors, D, 0, 2), [7000, 7000]));
+        await Assert.ThrowsAsync<ArgumentException>(() => fixture.AddAsync(index, TestVectors.Batch(vectors, D, 0, 2), [7000]));
+        await Assert.ThrowsAsync<ArgumentException>(() => fixture.AddAsync(index, TestVectors.Batch(vectors, D, 0, 1), [-5]));
+        await Assert.ThrowsAsync<InvalidOperationException>(() => fixture.AddAsync(index, TestVectors.Batch(vectors, D, 0, 1)));
         Assert.Equal(6, await index.CountAsync());
 
         Assert.Equal(2, await index.RemoveAsync([1000, 6000, 999]));
@@ -87,7 +88,7 @@ public sealed class RoutingAndInputTests(ClusterFixture fixture)
     {
         var index = fixture.Index("recreated");
         await index.CreateAsync(new IndexSpec { Dimension = D, ShardCount = 2 });
-        await index.AddAsync(VectorBatch.FromRows(TestData.Uniform(4, D, seed: 6), D));
+        await fixture.AddAsync(index, VectorBatch.FromRows(TestData.Uniform(4, D, seed: 6), D));
         var query = VectorBatch.FromRows(TestData.Uniform(1, D, seed: 7), D);
         Assert.Equal(4, (await fixture.Query.SearchAsync("recreated", query, 10)).Labels.ToArray().Count(l => l >= 0));
 
@@ -105,7 +106,7 @@ public sealed class RoutingAndInputTests(ClusterFixture fixture)
     {
         var index = fixture.Index("cancelled");
         await index.CreateAsync(new IndexSpec { Dimension = D, ShardCount = 2 });
-        await index.AddAsync(VectorBatch.FromRows(TestData.Uniform(10, D, seed: 8), D));
+        await fixture.AddAsync(index, VectorBatch.FromRows(TestData.Uniform(10, D, seed: 8), D));
         using var cancelled = new CancellationTokenSource();
         await cancelled.CancelAsync();
 
@@ -118,7 +119,7 @@ public sealed class RoutingAndInputTests(ClusterFixture fixture)
     {
         var index = fixture.Index("slow");
         await index.CreateAsync(new IndexSpec { Dimension = D, ShardCount = 2 });
-        await index.AddAsync(VectorBatch.FromRows(TestData.Uniform(10, D, seed: 10), D));
+        await fixture.AddAsync(index, VectorBatch.FromRows(TestData.Uniform(10, D, seed: 10), D));
         var impatient = new QueryOptions { ShardTimeout = TimeSpan.FromTicks(1), AllowPartial = true };
 
         var error = await Assert.ThrowsAsync<ShardUnavailableException>(

@@ -1,0 +1,22 @@
+namespace OrleansVectors.GrainInterfaces;
+
+/// <summary>
+/// The adding front: a stateless worker on every silo. It checks a batch against the index's spec, takes ids for
+/// it from the index, and sends it straight to its shard, which acknowledges once the batch is in its
+/// write-ahead log. Batches of one client travel in parallel; use key 0.
+/// </summary>
+[Alias("ov.IIngestGrain")]
+public interface IIngestGrain : IGrainWithIntegerKey
+{
+    /// <summary>
+    /// Adds vectors (embeddings, or raw inputs when the index has a model). Without <paramref name="ids"/> the
+    /// index numbers them; with ids, they are kept (an index takes either kind, decided by its first add).
+    /// <paramref name="batchId"/> makes the call idempotent: sending the same batch again with the same id (after a
+    /// timeout, say) stores it once and returns the first receipt.
+    /// </summary>
+    /// <exception cref="IndexNotFoundException">The index does not exist.</exception>
+    /// <exception cref="ArgumentException">Wrong dimension, NaN or infinity, an id count that differs from the vector count, negative or duplicate ids.</exception>
+    /// <exception cref="InvalidOperationException">Ids given to an index that numbers its vectors, or missing for one that takes caller ids.</exception>
+    [Alias("Add")]
+    Task<AddReceipt> AddAsync(string index, Guid batchId, VectorBatch vectors, long[]? ids = null);
+}

@@ -1,0 +1,84 @@
+using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+
+namespace OrleansVectors.Grains.Durability;
+
+/// <summary>
+/// What a shard's snapshot holds besides the faiss index: the caller ids (for duplicate checks on index types
+/// that cannot look an id up) and the recent batch ids with the first id each was given (so a batch retried
+/// after the snapshot is still recognised).
+/// </summary>
+internal sealed record ShardSnapshot(long[] CallerIds, IReadOnlyList<BatchReceipt> Batches, ReadOnlyMemory<byte> Faiss)
+{
+    /// <summary>The magic number of a snapshot frame ("OVS1").</summary>
+    public const uint Magic = 0x3153564F;
+
+    private const int BatchBytes = 16 + sizeof(long) + sizeof(int);
+
+    /// <summary>The snapshot as one checksummed frame.</summary>
+    public byte[] ToFrame()
+    {
+        var payload = sizeof(long) + ((long)CallerIds.Length * sizeof(long)) + sizeof(int) + ((long)Batches.Count * BatchBytes) + sizeof(long) + Faiss.Length;
+        var frame = ChecksummedFrame.Allocate(payload);
+        var span = frame.AsSpan(ChecksummedFrame.HeaderBytes);
+        BinaryPrimitives.WriteInt64LittleEndian(span, CallerIds.Length);
+        span = span[sizeof(long)..];
+        MemoryMarshal.AsBytes(CallerIds.AsSpan()).CopyTo(span);
+        span = span[(CallerIds.Length * sizeof(long))..];
+        BinaryPrimitives.WriteInt32LittleEndian(span, Batches.Count);
+        span = span[sizeof(int)..];
+        foreach (var batch in Batches)
+        {
+            batch.BatchId.TryWriteBytes(span);
+            BinaryPrimitives.WriteInt64LittleEndian(span[16..], batch.FirstId);
+            BinaryPrimitives.WriteInt32LittleEndian(span[24..], batch.Count);
+            span = span[BatchBytes..];
+        }
+
+        BinaryPrimitives.WriteInt64LittleEndian(span, Faiss.Length);
+        Faiss.Span.CopyTo(span[sizeof(long)..]);
+        ChecksummedFrame.Seal(frame, Magic);
+        return frame;
+    }
+
+    /// <summary>Reads a snapshot object, checking its checksum.</summary>
+    /// <exception cref="InvalidDataException">The object is torn or corrupt; the message names it.</exception>
+    public static ShardSnapshot Parse(ReadOnlyMemory<byte> content, string path)
+    {
+        var frame = ChecksummedFrame.Read(content, Magic);
+        if (frame.Status != FrameStatus.Ok || frame.Length != content.Length)
+        {
+            throw new InvalidDataException($"Snapshot '{path}' is corrupt: its checksum does not match its content.");
+        }
+
+        try
+        {
+            var payload = frame.Payload;
+            var callerCount = BinaryPrimitives.ReadInt64LittleEndian(payload.Span);
+            var offset = sizeof(long);
+            var callerIds = MemoryMarshal.Cast<byte, long>(payload.Span.Slice(offset, checked((int)callerCount * sizeof(long)))).ToArray();
+            offset += callerIds.Length * sizeof(long);
+            var batchCount = BinaryPrimitives.ReadInt32LittleEndian(payload.Span[offset..]);
+            offset += sizeof(int);
+            var batches = new List<BatchReceipt>(batchCount);
+            for (var i = 0; i < batchCount; i++, offset += BatchBytes)
+            {
+                var span = payload.Span.Slice(offset, BatchBytes);
+                batches.Add(new BatchReceipt(new Guid(span[..16]), BinaryPrimitives.ReadInt64LittleEndian(span[16..]), BinaryPrimitives.ReadInt32LittleEndian(span[24..])));
+            }
+
+            var faissLength = BinaryPrimitives.ReadInt64LittleEndian(payload.Span[offset..]);
+            offset += sizeof(long);
+            return faissLength != payload.Length - offset
+                ? throw new InvalidDataException("lengths do not add up")
+                : new ShardSnapshot(callerIds, batches, payload[offset..]);
+        }
+        catch (Exception e) when (e is ArgumentOutOfRangeException or OverflowException or InvalidDataException)
+        {
+            throw new InvalidDataException($"Snapshot '{path}' is corrupt: {e.Message}.", e);
+        }
+    }
+}
+
+/// <summary>A batch a shard stored: its id, the first id it was given (-1 for caller ids) and its size.</summary>
+internal readonly record struct BatchReceipt(Guid BatchId, long FirstId, int Count);

@@ -1,0 +1,58 @@
+using Orleans.Concurrency;
+using OrleansVectors.GrainInterfaces;
+using OrleansVectors.Grains.Topology;
+
+namespace OrleansVectors.Grains;
+
+/// <summary>
+/// The adding front: a reentrant stateless worker on every silo. It checks a batch at the boundary (shape,
+/// finiteness, caller ids), leases its ids from the index grain (an in-memory call), and sends it to the shard its
+/// batch id picks, which acknowledges once the batch is in its write-ahead log. Nothing per batch is written
+/// by the index grain, and batches from one client run side by side.
+/// </summary>
+[StatelessWorker, Reentrant]
+public sealed class IngestGrain : Grain, IIngestGrain
+{
+    private readonly ShardMapCache _maps = new();
+
+    /// <inheritdoc/>
+    public Task<AddReceipt> AddAsync(string index, Guid batchId, VectorBatch vectors, long[]? ids = null) =>
+        _maps.WithFreshTopologyAsync(GrainFactory, index, async topology =>
+        {
+            InputChecks.Require(topology.Spec, vectors, nameof(vectors));
+            if (ids is not null)
+            {
+                InputChecks.RequireCallerIds(vectors, ids);
+            }
+
+            var index = GrainFactory.GetGrain<IIndexGrain>(topology.Index);
+            var lease = await index.LeaseIdsAsync(batchId, vectors.Count, callerIds: ids is not null);
+            var target = topology.ShardForBatch(batchId);
+            if (ids is not null)
+            {
+                await RequireNewIdsAsync(topology, ids, target, batchId);
+            }
+
+            var assigned = ids ?? [.. Enumerable.Range(0, vectors.Count).Select(i => lease.FirstId + i)];
+            return await topology.Shard(GrainFactory, target).AddAsync(topology.Generation, batchId, vectors, assigned, callerIds: ids is not null);
+        });
+
+    /// <summary>
+    /// Fails when another shard already holds one of the caller's ids (the target shard checks its own, atomically
+    /// with the add, and recognises a retried batch by its id).
+    /// </summary>
+    private async Task RequireNewIdsAsync(ShardTopology topology, long[] ids, int target, Guid batchId)
+    {
+        if (topology.ShardCount == 1)
+        {
+            return;
+        }
+
+        var present = await topology.FanOutAsync(
+            GrainFactory, (shard, number, _) => number == target ? Task.FromResult<long[]>([]) : shard.FindExistingAsync(topology.Generation, ids), FanOutPolicy.AllShards);
+        if (present.Values.SelectMany(p => p).Cast<long?>().FirstOrDefault() is { } id)
+        {
+            throw new ArgumentException($"Id {id} is already in index '{topology.Index}' (batch {batchId}).", nameof(ids));
+        }
+    }
+}

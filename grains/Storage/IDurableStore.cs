@@ -1,0 +1,60 @@
+namespace OrleansVectors.Grains.Storage;
+
+/// <summary>
+/// Where an index's durable bytes live: write-ahead log segments, shard snapshots and manifests, addressed by
+/// '/'-separated paths. Two implementations, chosen by configuration: files under the silo's data directory
+/// (<see cref="FileDurableStore"/>, the embedded default) and Azure Blob storage (<see cref="BlobDurableStore"/>).
+/// Thread-safe.
+/// </summary>
+public interface IDurableStore
+{
+    /// <summary>Where the bytes go, for logs and errors ("files under /data/indexes", "blob container x").</summary>
+    string Description { get; }
+
+    /// <summary>Reads a whole object, or null when it does not exist.</summary>
+    Task<StoredObject?> ReadAsync(string path, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Writes a whole object durably and returns its new ETag. With <see cref="StoreCondition.IfMatch"/> the write happens only
+    /// while the object's ETag is that one; with <see cref="StoreCondition.IfNotExists"/> only when it is absent.
+    /// </summary>
+    /// <exception cref="StoreConflictException">The condition did not hold: someone else wrote first.</exception>
+    Task<string> WriteAsync(string path, ReadOnlyMemory<byte> content, StoreCondition condition = default, CancellationToken cancellationToken = default);
+
+    /// <summary>Creates a new append-only object (a log segment); it must not exist yet.</summary>
+    /// <exception cref="StoreConflictException">The object exists.</exception>
+    Task<ILogAppender> CreateAppendOnlyAsync(string path, CancellationToken cancellationToken = default);
+
+    /// <summary>The paths of the objects under a folder-like prefix (ending in '/'), in ordinal order.</summary>
+    Task<IReadOnlyList<string>> ListAsync(string prefix, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes an object; a missing one is not an error.</summary>
+    Task DeleteAsync(string path, CancellationToken cancellationToken = default);
+}
+
+/// <summary>An append-only object being written: each append is durable when its task completes.</summary>
+public interface ILogAppender : IAsyncDisposable
+{
+    /// <summary>Appends bytes and returns once they are durable (fsync on files, a committed append on blobs).</summary>
+    Task AppendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default);
+}
+
+/// <summary>The content of an object and its ETag.</summary>
+public sealed record StoredObject(ReadOnlyMemory<byte> Content, string ETag);
+
+/// <summary>A precondition on a write: none, the object's current ETag, or that the object does not exist.</summary>
+public readonly record struct StoreCondition(string? IfMatch, bool MustNotExist)
+{
+    /// <summary>Write only when the object does not exist.</summary>
+    public static StoreCondition IfNotExists { get; } = new(null, true);
+
+    /// <summary>Write only when the object's ETag is <paramref name="etag"/> (null: when it does not exist).</summary>
+    public static StoreCondition IfETag(string? etag) => etag is null ? IfNotExists : new(etag, false);
+}
+
+/// <summary>A conditional write lost: the object changed (or appeared) since it was read.</summary>
+public sealed class StoreConflictException(string path, string message) : IOException(message)
+{
+    /// <summary>The object.</summary>
+    public string Path { get; } = path;
+}
