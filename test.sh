@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test command: installs what the tests need (Debian packages, NuGet restore), builds everything
+# The test command: installs what the tests need (Debian packages, npm azurite, NuGet restore), builds everything
 # (including the native faiss binding) and runs every test project. Ends with "N passed, N failed".
 # Extra arguments go to dotnet test, e.g. ./test.sh --filter FullyQualifiedName~Parity
 set -uo pipefail
@@ -7,6 +7,9 @@ cd "$(dirname "$0")"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 bash native/install-deps.sh test || exit 1
+# the durability tests start their own Azurite (on a free loopback port) from this install
+AZURITE_BLOB=$(bash native/install-azurite.sh) || exit 1
+export AZURITE_BLOB
 
 log=$(mktemp)
 dotnet test OrleansVectors.sln --nologo "$@" 2>&1 | tee "$log"
