@@ -16,17 +16,23 @@ public sealed class IngestGrain : Grain, IIngestGrain
     private readonly ShardMapCache _maps = new();
 
     /// <inheritdoc/>
-    public Task<AddReceipt> AddAsync(string index, Guid batchId, VectorBatch vectors, long[]? ids = null) =>
+    public Task<AddReceipt> AddAsync(string index, Guid batchId, VectorBatch vectors, long[]? ids = null, long? firstId = null) =>
         _maps.WithFreshTopologyAsync(GrainFactory, index, async topology =>
         {
             InputChecks.Require(topology.Spec, vectors, nameof(vectors));
             if (ids is not null)
             {
                 InputChecks.RequireCallerIds(vectors, ids);
+                if (firstId is not null)
+                {
+                    throw new ArgumentException("Give caller ids or a leased first id, not both.", nameof(firstId));
+                }
             }
 
-            var index = GrainFactory.GetGrain<IIndexGrain>(topology.Index);
-            var lease = await index.LeaseIdsAsync(batchId, vectors.Count, callerIds: ids is not null);
+            ArgumentOutOfRangeException.ThrowIfNegative(firstId ?? 0, nameof(firstId));
+            var lease = firstId is { } leased
+                ? new IdLease(leased, vectors.Count)
+                : await GrainFactory.GetGrain<IIndexGrain>(topology.Index).LeaseIdsAsync(batchId, vectors.Count, callerIds: ids is not null);
             var target = topology.ShardForBatch(batchId);
             if (ids is not null)
             {

@@ -63,6 +63,9 @@ public sealed class VectorIndexClient(IGrainFactory grains)
         var ingest = grains.GetGrain<IIngestGrain>(0);
         var starts = Enumerable.Range(0, (rows + batchRows - 1) / batchRows).Select(b => b * batchRows).ToList();
         var receipts = new AddReceipt[starts.Count];
+
+        // ids for the whole input at once, so they follow input order whatever order the batches land in
+        var firstId = ids is null ? (await Index(name).LeaseIdsAsync(Guid.NewGuid(), rows, callerIds: false)).FirstId : (long?)null;
         var inFlight = new Queue<Task>();
         long acknowledged = 0;
         for (var b = 0; b < starts.Count; b++)
@@ -79,7 +82,7 @@ public sealed class VectorIndexClient(IGrainFactory grains)
             long[]? batchIds = ids is null ? null : [.. ids.Skip(start).Take(count)];
             inFlight.Enqueue(Task.Run(async () =>
             {
-                receipts[slot] = await AddBatchAsync(ingest, name, batch, batchIds, cancellationToken);
+                receipts[slot] = await AddBatchAsync(ingest, name, batch, batchIds, firstId + start, cancellationToken);
                 progress?.Report(Interlocked.Add(ref acknowledged, count));
             }, CancellationToken.None));
         }
@@ -103,14 +106,14 @@ public sealed class VectorIndexClient(IGrainFactory grains)
     /// <summary>Replaces an index's vectors with a saved snapshot (creating the index when it does not exist).</summary>
     public Task<SnapshotInfo> LoadAsync(string name, string snapshotName) => Index(name).LoadAsync(snapshotName);
 
-    private static async Task<AddReceipt> AddBatchAsync(IIngestGrain ingest, string name, VectorBatch batch, long[]? ids, CancellationToken cancellationToken)
+    private static async Task<AddReceipt> AddBatchAsync(IIngestGrain ingest, string name, VectorBatch batch, long[]? ids, long? firstId, CancellationToken cancellationToken)
     {
         var batchId = Guid.NewGuid();
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return await ingest.AddAsync(name, batchId, batch, ids);
+                return await ingest.AddAsync(name, batchId, batch, ids, firstId);
             }
             catch (Exception e) when (attempt < Attempts && e is TimeoutException or ShardUnavailableException && !cancellationToken.IsCancellationRequested)
             {
