@@ -109,9 +109,10 @@ public sealed partial class IndexGrain
         });
     }
 
-    private async Task SnapshotIfChangedAsync(CancellationToken cancellationToken)
+    /// <summary>An automatic snapshot: skipped while another exclusive operation runs (it will have the same effect or come again).</summary>
+    private async Task SnapshotUnlessBusyAsync(bool onlyIfChanged)
     {
-        if (state.State.Spec is null || !_changedSinceSnapshot || _exclusive.CurrentCount == 0)
+        if (state.State.Spec is null || (onlyIfChanged && !_changedSinceSnapshot) || _exclusive.CurrentCount == 0)
         {
             return;
         }

@@ -50,7 +50,7 @@ public sealed partial class IndexGrain(
         var interval = options.Value.SnapshotInterval;
         if (interval > TimeSpan.Zero)
         {
-            this.RegisterGrainTimer(SnapshotIfChangedAsync, new GrainTimerCreationOptions(interval, interval) { Interleave = true });
+            this.RegisterGrainTimer(_ => SnapshotUnlessBusyAsync(onlyIfChanged: true), new GrainTimerCreationOptions(interval, interval) { Interleave = true });
         }
 
         return Task.CompletedTask;
@@ -210,7 +210,7 @@ public sealed partial class IndexGrain(
     }
 
     /// <inheritdoc/>
-    public Task RequestSnapshotAsync() => SnapshotIfChangedAsync(CancellationToken.None);
+    public Task RequestSnapshotAsync() => SnapshotUnlessBusyAsync(onlyIfChanged: false);
 
     private async Task CreateCoreAsync(IndexSpec spec)
     {

@@ -13,7 +13,7 @@ public sealed partial class ShardGrain
     public async Task<ShardSnapshotInfo> SnapshotAsync(Guid generation, string blob)
     {
         var state = await RequireAsync(generation);
-        byte[] faiss;
+        byte[] frame;
         long count, logFrom;
         long[] callerIds;
         BatchReceipt[] batches;
@@ -25,10 +25,11 @@ public sealed partial class ShardGrain
 
             // everything logged so far is in faiss and in segments below logFrom; the snapshot covers exactly that
             logFrom = await state.Log.RollAsync();
-            faiss = await RunOnFaissWorkerAsync(state.Index.Serialize);
-            count = state.Index.Count;
             callerIds = [.. state.CallerIds];
             batches = state.Batches.ToArray();
+            var headroom = ShardSnapshot.Headroom(callerIds.Length, batches.Length);
+            frame = await RunOnFaissWorkerAsync(() => state.Index.Serialize(headroom));
+            count = state.Index.Count;
             _addedSinceSnapshot = 0;
             _snapshotRequested = false;
         }
@@ -38,7 +39,7 @@ public sealed partial class ShardGrain
         }
 
         // searches and adds go on while the snapshot is framed and uploaded
-        var frame = await Task.Run(() => new ShardSnapshot(callerIds, batches, faiss).ToFrame());
+        await Task.Run(() => ShardSnapshot.Seal(frame, callerIds, batches));
         await store.WriteAsync(blob, frame);
         LogSnapshotWritten(Key, blob, count, frame.Length);
         return new ShardSnapshotInfo(ShardNumber, blob, SnapshotChecksum(frame), count, frame.Length, logFrom);

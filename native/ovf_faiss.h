@@ -43,7 +43,6 @@ typedef enum ovf_metric {
 
 typedef struct ovf_index ovf_index;
 typedef struct ovf_range_result ovf_range_result;
-typedef struct ovf_buffer ovf_buffer;
 
 /* Per-call search parameters; 0 means "the index's own setting". A non-zero value that the index type
  * has no use for is an OVF_ERR_ARGUMENT. */
@@ -112,10 +111,10 @@ OVF_API ovf_status ovf_index_remove_ids(ovf_index* index, int64_t n, const int64
  * (checked here: faiss 1.7.3 does not bound-check positional indexes). */
 OVF_API ovf_status ovf_index_reconstruct(const ovf_index* index, int64_t key, float* out);
 
-/* Serializes into a buffer owned by this library (faiss's own format, readable by faiss.deserialize_index). */
-OVF_API ovf_status ovf_index_serialize(const ovf_index* index, ovf_buffer** out, const uint8_t** data,
-                                       int64_t* size);
-OVF_API void ovf_buffer_free(ovf_buffer* buffer);
+/* Serialization in faiss's own format (readable by faiss.deserialize_index), in two calls: the size, then the
+ * bytes into a caller's buffer of at least that size. Both must see the index unchanged (no mutation between). */
+OVF_API ovf_status ovf_index_serialized_size(const ovf_index* index, int64_t* size);
+OVF_API ovf_status ovf_index_serialize_into(const ovf_index* index, uint8_t* data, int64_t capacity, int64_t* written);
 OVF_API ovf_status ovf_index_deserialize(const uint8_t* data, int64_t size, ovf_index** out);
 OVF_API ovf_status ovf_index_write_file(const ovf_index* index, const char* path);
 OVF_API ovf_status ovf_index_read_file(const char* path, ovf_index** out);

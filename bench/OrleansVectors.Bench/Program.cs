@@ -22,7 +22,7 @@ static int Usage()
                      options: --base N (100000) --dim D (128) --k K (10) --rounds R (20) --singles N (300)
           durability ingest through 1 silo × 4 shards (log fsynced) against FaissIndex + the same log append; snapshot and
                      recovery against raw writes and reads of the same bytes, on files and on Azurite (when installed)
-                     options: --base N (1000000) --dim D (128) --batch N (8192)
+                     options: --base N (1000000) --dim D (128) --batch N (8192) --in-flight N (4)
         """);
     return 2;
 }

@@ -67,7 +67,8 @@ public sealed class VectorIndexClient(IGrainFactory grains)
         // ids for the whole input at once, so they follow input order whatever order the batches land in
         var firstId = ids is null ? (await Index(name).LeaseIdsAsync(Guid.NewGuid(), rows, callerIds: false)).FirstId : (long?)null;
         var inFlight = new Queue<Task>();
-        long acknowledged = 0;
+        var acknowledged = 0L;
+        var progressLock = new Lock();
         for (var b = 0; b < starts.Count; b++)
         {
             if (inFlight.Count == maxInFlight)
@@ -83,7 +84,12 @@ public sealed class VectorIndexClient(IGrainFactory grains)
             inFlight.Enqueue(Task.Run(async () =>
             {
                 receipts[slot] = await AddBatchAsync(ingest, name, batch, batchIds, firstId + start, cancellationToken);
-                progress?.Report(Interlocked.Add(ref acknowledged, count));
+                lock (progressLock)
+                {
+                    // batches finish in any order; the count reported only grows
+                    acknowledged += count;
+                    progress?.Report(acknowledged);
+                }
             }, CancellationToken.None));
         }
 

@@ -15,19 +15,29 @@ internal sealed record ShardSnapshot(long[] CallerIds, IReadOnlyList<BatchReceip
 
     private const int BatchBytes = 16 + sizeof(long) + sizeof(int);
 
-    /// <summary>The snapshot as one checksummed frame.</summary>
-    public byte[] ToFrame()
+    /// <summary>
+    /// The bytes a frame needs before faiss's: the frame header and this snapshot's metadata. faiss serializes
+    /// straight into a buffer with this much room in front (<see cref="Inference.Faiss.FaissIndex.Serialize(int)"/>),
+    /// so a shard's index is copied once on its way to storage.
+    /// </summary>
+    public static int Headroom(int callerIds, int batches) =>
+        checked(ChecksummedFrame.HeaderBytes + sizeof(long) + (callerIds * sizeof(long)) + sizeof(int) + (batches * BatchBytes) + sizeof(long));
+
+    /// <summary>
+    /// Completes a frame whose faiss bytes follow <see cref="Headroom"/> bytes: writes the metadata in front of them
+    /// and seals the frame with its checksum.
+    /// </summary>
+    public static void Seal(byte[] frame, long[] callerIds, IReadOnlyList<BatchReceipt> batches)
     {
-        var payload = sizeof(long) + ((long)CallerIds.Length * sizeof(long)) + sizeof(int) + ((long)Batches.Count * BatchBytes) + sizeof(long) + Faiss.Length;
-        var frame = ChecksummedFrame.Allocate(payload);
+        var headroom = Headroom(callerIds.Length, batches.Count);
         var span = frame.AsSpan(ChecksummedFrame.HeaderBytes);
-        BinaryPrimitives.WriteInt64LittleEndian(span, CallerIds.Length);
+        BinaryPrimitives.WriteInt64LittleEndian(span, callerIds.Length);
         span = span[sizeof(long)..];
-        MemoryMarshal.AsBytes(CallerIds.AsSpan()).CopyTo(span);
-        span = span[(CallerIds.Length * sizeof(long))..];
-        BinaryPrimitives.WriteInt32LittleEndian(span, Batches.Count);
+        MemoryMarshal.AsBytes(callerIds.AsSpan()).CopyTo(span);
+        span = span[(callerIds.Length * sizeof(long))..];
+        BinaryPrimitives.WriteInt32LittleEndian(span, batches.Count);
         span = span[sizeof(int)..];
-        foreach (var batch in Batches)
+        foreach (var batch in batches)
         {
             batch.BatchId.TryWriteBytes(span);
             BinaryPrimitives.WriteInt64LittleEndian(span[16..], batch.FirstId);
@@ -35,10 +45,8 @@ internal sealed record ShardSnapshot(long[] CallerIds, IReadOnlyList<BatchReceip
             span = span[BatchBytes..];
         }
 
-        BinaryPrimitives.WriteInt64LittleEndian(span, Faiss.Length);
-        Faiss.Span.CopyTo(span[sizeof(long)..]);
+        BinaryPrimitives.WriteInt64LittleEndian(span, frame.Length - headroom);
         ChecksummedFrame.Seal(frame, Magic);
-        return frame;
     }
 
     /// <summary>Reads a snapshot object, checking its checksum.</summary>

@@ -132,7 +132,7 @@ public sealed class ShardTopology(ShardMap map)
     /// go under an id map.
     /// </summary>
     public static string FaissFactoryOf(string factory) =>
-        factory.Contains("IVF", StringComparison.Ordinal) ? factory : "IDMap2," + factory;
+        factory.Contains("IVF", StringComparison.Ordinal) ? factory : "IDMap," + factory;
 
     /// <summary>The faiss metric of a spec's metric.</summary>
     public static FaissMetric FaissMetricOf(VectorMetric metric) => metric == VectorMetric.L2 ? FaissMetric.L2 : FaissMetric.InnerProduct;

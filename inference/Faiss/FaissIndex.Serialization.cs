@@ -13,27 +13,32 @@ public sealed partial class FaissIndex
 {
     /// <summary>Serializes the index into a new byte array (faiss's format).</summary>
     /// <exception cref="ObjectDisposedException">The index was disposed.</exception>
-    public unsafe byte[] Serialize()
+    public byte[] Serialize() => Serialize(headroom: 0);
+
+    /// <summary>
+    /// Serializes the index into a new byte array after <paramref name="headroom"/> zero bytes that the caller fills
+    /// (a header, say), so a framed copy of a large index costs no second copy.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="headroom"/> is negative.</exception>
+    /// <exception cref="ObjectDisposedException">The index was disposed.</exception>
+    public unsafe byte[] Serialize(int headroom)
     {
-        nint buffer;
-        byte* data;
-        long size;
+        ArgumentOutOfRangeException.ThrowIfNegative(headroom);
         using (EnterRead())
         {
-            IndexSerialize(_handle, out buffer, out data, out size).ThrowIfFailed();
-        }
+            IndexSerializedSize(_handle, out var size).ThrowIfFailed();
+            var bytes = GC.AllocateUninitializedArray<byte>(checked(headroom + (int)size));
+            bytes.AsSpan(0, headroom).Clear();
+            fixed (byte* data = bytes)
+            {
+                IndexSerializeInto(_handle, data + headroom, size, out _).ThrowIfFailed();
+            }
 
-        try
-        {
-            return new ReadOnlySpan<byte>(data, checked((int)size)).ToArray();
-        }
-        finally
-        {
-            BufferFree(buffer);
+            return bytes;
         }
     }
 
-    /// <summary>Reads an index from bytes made by <see cref="Serialize"/> or python's <c>faiss.serialize_index</c>.</summary>
+    /// <summary>Reads an index from bytes made by <see cref="Serialize()"/> or python's <c>faiss.serialize_index</c>.</summary>
     /// <exception cref="ArgumentException"><paramref name="bytes"/> is empty.</exception>
     /// <exception cref="InvalidDataException">The bytes are not a complete serialized faiss index.</exception>
     public static unsafe FaissIndex Deserialize(ReadOnlySpan<byte> bytes)

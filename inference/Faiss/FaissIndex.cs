@@ -9,7 +9,7 @@ namespace OrleansVectors.Inference.Faiss;
 /// <remarks>
 /// <para>Thread-safety: <see cref="Search(ReadOnlySpan{float}, int, FaissSearchParameters?)"/>,
 /// <see cref="RangeSearch(ReadOnlySpan{float}, float, FaissSearchParameters?)"/>, <see cref="Reconstruct(long)"/>,
-/// <see cref="Serialize"/>, <see cref="Save"/> and the properties may run concurrently with each other. A search
+/// <see cref="Serialize()"/>, <see cref="Save"/> and the properties may run concurrently with each other. A search
 /// with <see cref="FaissSearchParameters.EfSearch"/> on an HNSW index is the exception: faiss 1.7.3 honours a
 /// per-call efSearch only when it is set on the index, so such a search runs exclusively.
 /// <see cref="Train(ReadOnlySpan{float})"/>, <see cref="Add(ReadOnlySpan{float})"/>, <see cref="AddWithIds"/>,

@@ -86,13 +86,13 @@ internal static unsafe partial class NativeFaissMethods
     [LibraryImport(Library, EntryPoint = "ovf_index_reconstruct")]
     internal static partial FaissStatus IndexReconstruct(FaissIndexHandle index, long key, float* output);
 
-    /// <summary>Serializes into a native buffer freed with <see cref="BufferFree"/>.</summary>
-    [LibraryImport(Library, EntryPoint = "ovf_index_serialize")]
-    internal static partial FaissStatus IndexSerialize(FaissIndexHandle index, out nint buffer, out byte* data, out long size);
+    /// <summary>The size of the index serialized in faiss's format.</summary>
+    [LibraryImport(Library, EntryPoint = "ovf_index_serialized_size")]
+    internal static partial FaissStatus IndexSerializedSize(FaissIndexHandle index, out long size);
 
-    /// <summary>Frees a serialization buffer (null allowed).</summary>
-    [LibraryImport(Library, EntryPoint = "ovf_buffer_free")]
-    internal static partial void BufferFree(nint buffer);
+    /// <summary>Serializes into <paramref name="data"/> (capacity bytes); Argument when the index no longer fits.</summary>
+    [LibraryImport(Library, EntryPoint = "ovf_index_serialize_into")]
+    internal static partial FaissStatus IndexSerializeInto(FaissIndexHandle index, byte* data, long capacity, out long written);
 
     /// <summary>Reads an index from faiss's serialized form. Returns Faiss for bytes faiss cannot read.</summary>
     [LibraryImport(Library, EntryPoint = "ovf_index_deserialize")]
