@@ -9,16 +9,15 @@ namespace OrleansVectors.GrainInterfaces;
 public interface IIngestGrain : IGrainWithIntegerKey
 {
     /// <summary>
-    /// Adds vectors (embeddings, or raw inputs when the index has a model). Without <paramref name="ids"/> the
-    /// index numbers them; with ids, they are kept (an index takes either kind, decided by its first add).
-    /// <paramref name="batchId"/> makes the call idempotent: sending the same batch again with the same id (after a
-    /// timeout, say) stores it once and returns the first receipt. A client that sends the batches of one input side
-    /// by side leases the input's ids first (<see cref="IIndexGrain.LeaseIdsAsync"/>) and passes each batch's first
-    /// id as <paramref name="firstId"/>, so ids follow input order whatever order the batches land in.
+    /// Adds a batch. Without caller ids the index numbers its vectors; with ids, they are kept (an index takes either
+    /// kind, decided by its first add). The batch id makes the call idempotent: sending the same request again (after
+    /// a timeout, say) stores it once and returns the first receipt. A client that sends the batches of one input side
+    /// by side leases the input first (<see cref="IIndexGrain.LeaseIdsAsync"/>) and gives each batch its first id and
+    /// shard, so ids follow input order and batches are dealt evenly over the shards.
     /// </summary>
     /// <exception cref="IndexNotFoundException">The index does not exist.</exception>
     /// <exception cref="ArgumentException">Wrong dimension, NaN or infinity, an id count that differs from the vector count, negative or duplicate ids.</exception>
     /// <exception cref="InvalidOperationException">Ids given to an index that numbers its vectors, or missing for one that takes caller ids.</exception>
     [Alias("Add")]
-    Task<AddReceipt> AddAsync(string index, Guid batchId, VectorBatch vectors, long[]? ids = null, long? firstId = null);
+    Task<AddReceipt> AddAsync(string index, AddRequest request);
 }

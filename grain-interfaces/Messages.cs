@@ -55,11 +55,38 @@ public sealed record ShardMap(
     [property: Id(1)] IndexSpec Spec,
     [property: Id(2)] Guid Generation);
 
-/// <summary>Ids handed to one add batch: FirstId … FirstId+Count−1 when the index numbers vectors, FirstId −1 for caller ids.</summary>
+/// <summary>
+/// What an input of <see cref="Count"/> vectors in <see cref="Batches"/> batches was given: ids FirstId … FirstId+Count−1
+/// when the index numbers vectors (FirstId −1 for caller ids), and the shard of its first batch — batch b goes to
+/// shard (FirstShard + b) mod the shard count, which deals batches evenly.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("ov.IdLease")]
 public sealed record IdLease(
     [property: Id(0)] long FirstId,
-    [property: Id(1)] int Count);
+    [property: Id(1)] int Count,
+    [property: Id(2)] int FirstShard,
+    [property: Id(3)] int Batches);
+
+/// <summary>
+/// One add batch for <see cref="IIngestGrain"/>: its vectors (embeddings, or raw inputs when the index has a model)
+/// and batch id, with either the caller's <see cref="Ids"/>, or the <see cref="FirstId"/> and <see cref="Shard"/>
+/// from a lease of the whole input (<see cref="IIndexGrain.LeaseIdsAsync"/>), or neither (the front leases ids
+/// and picks the shard from the batch id).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("ov.AddRequest")]
+public sealed record AddRequest(
+    [property: Id(0)] Guid BatchId,
+    [property: Id(1)] VectorBatch Vectors)
+{
+    /// <summary>One id per vector, given by the caller; null when the index numbers its vectors.</summary>
+    [Id(2)] public long[]? Ids { get; init; }
+
+    /// <summary>The batch's first id from a lease of the whole input, so ids follow input order.</summary>
+    [Id(3)] public long? FirstId { get; init; }
+
+    /// <summary>The batch's shard from a lease of the whole input; the same on every retry.</summary>
+    [Id(4)] public int? Shard { get; init; }
+}
 
 /// <summary>One shard's part of a snapshot: its blob, checksum, vector count, size, and the first log segment it does not cover.</summary>
 [GenerateSerializer, Immutable, Alias("ov.ShardSnapshotInfo")]

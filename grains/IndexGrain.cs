@@ -31,6 +31,7 @@ public sealed partial class IndexGrain(
     private readonly Dictionary<Guid, IdLease> _leases = [];
     private readonly Queue<Guid> _leaseOrder = new();
     private long _nextId;
+    private int _nextShard;
     private bool _changedSinceSnapshot;
     private (bool Read, string? ETag, long Version) _manifest;
 
@@ -151,10 +152,11 @@ public sealed partial class IndexGrain(
     public Task<ShardMap> GetShardMapAsync() => Task.FromResult(RequireTopology().Map);
 
     /// <inheritdoc/>
-    public async Task<IdLease> LeaseIdsAsync(Guid batchId, int count, bool callerIds)
+    public async Task<IdLease> LeaseIdsAsync(Guid leaseId, int count, bool callerIds, int batches = 1)
     {
-        RequireTopology();
+        var topology = RequireTopology();
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batches, 1);
         var mode = callerIds ? IdMode.Caller : IdMode.Auto;
         if (state.State.Mode != IdMode.Unset && state.State.Mode != mode)
         {
@@ -163,19 +165,20 @@ public sealed partial class IndexGrain(
                 : $"Index '{Name}' takes caller ids: give an id for every vector.");
         }
 
-        if (_leases.TryGetValue(batchId, out var known))
+        if (_leases.TryGetValue(leaseId, out var known))
         {
             return known;
         }
 
         _changedSinceSnapshot = true;
-        var lease = new IdLease(callerIds ? -1 : _nextId, count);
+        var lease = new IdLease(callerIds ? -1 : _nextId, count, _nextShard, batches);
+        _nextShard = (int)((_nextShard + (long)batches) % topology.ShardCount);
         if (!callerIds)
         {
             _nextId += count;
         }
 
-        RememberLease(batchId, lease);
+        RememberLease(leaseId, lease);
         if (state.State.Mode == IdMode.Unset || _nextId > state.State.IdBlockEnd)
         {
             // set before the write, so concurrent first adds agree on the mode

@@ -16,32 +16,41 @@ public sealed class IngestGrain : Grain, IIngestGrain
     private readonly ShardMapCache _maps = new();
 
     /// <inheritdoc/>
-    public Task<AddReceipt> AddAsync(string index, Guid batchId, VectorBatch vectors, long[]? ids = null, long? firstId = null) =>
-        _maps.WithFreshTopologyAsync(GrainFactory, index, async topology =>
+    public Task<AddReceipt> AddAsync(string index, AddRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var (batchId, vectors, ids) = (request.BatchId, request.Vectors, request.Ids);
+        return _maps.WithFreshTopologyAsync(GrainFactory, index, async topology =>
         {
-            InputChecks.Require(topology.Spec, vectors, nameof(vectors));
+            InputChecks.Require(topology.Spec, vectors, nameof(request));
             if (ids is not null)
             {
                 InputChecks.RequireCallerIds(vectors, ids);
-                if (firstId is not null)
+                if (request.FirstId is not null)
                 {
-                    throw new ArgumentException("Give caller ids or a leased first id, not both.", nameof(firstId));
+                    throw new ArgumentException("Give caller ids or a leased first id, not both.", nameof(request));
                 }
             }
 
-            ArgumentOutOfRangeException.ThrowIfNegative(firstId ?? 0, nameof(firstId));
-            var lease = firstId is { } leased
-                ? new IdLease(leased, vectors.Count)
-                : await GrainFactory.GetGrain<IIndexGrain>(topology.Index).LeaseIdsAsync(batchId, vectors.Count, callerIds: ids is not null);
-            var target = topology.ShardForBatch(batchId);
+            if (request.FirstId is < 0 || request.Shard is { } shard && (shard < 0 || shard >= topology.ShardCount))
+            {
+                throw new ArgumentOutOfRangeException(nameof(request), $"A leased first id must be non-negative and a shard between 0 and {topology.ShardCount - 1}.");
+            }
+
+            // without a shard from the caller's lease, the batch id picks it: a retry then meets the same shard
+            var target = request.Shard ?? topology.ShardForBatch(batchId);
+            var firstId = ids is not null ? -1 : request.FirstId
+                ?? (await GrainFactory.GetGrain<IIndexGrain>(topology.Index).LeaseIdsAsync(batchId, vectors.Count, callerIds: false)).FirstId;
             if (ids is not null)
             {
+                await GrainFactory.GetGrain<IIndexGrain>(topology.Index).LeaseIdsAsync(batchId, vectors.Count, callerIds: true);
                 await RequireNewIdsAsync(topology, ids, target, batchId);
             }
 
-            var assigned = ids ?? [.. Enumerable.Range(0, vectors.Count).Select(i => lease.FirstId + i)];
+            var assigned = ids ?? [.. Enumerable.Range(0, vectors.Count).Select(i => firstId + i)];
             return await topology.Shard(GrainFactory, target).AddAsync(topology.Generation, batchId, vectors, assigned, callerIds: ids is not null);
         });
+    }
 
     /// <summary>
     /// Fails when another shard already holds one of the caller's ids (the target shard checks its own, atomically

@@ -8,6 +8,7 @@ using OrleansVectors.Grains.Models;
 using OrleansVectors.Grains.Placement;
 using OrleansVectors.Grains.Storage;
 using OrleansVectors.Grains.Threading;
+using OrleansVectors.Grains.Topology;
 using OrleansVectors.Inference.Faiss;
 
 namespace OrleansVectors.Grains;
@@ -43,6 +44,7 @@ public sealed partial class ShardGrain(
     private bool _trainingChecked;
     private long _addedSinceSnapshot;
     private bool _snapshotRequested;
+    private (string Index, int Shard)? _identity;
 
     private string Key => this.GetPrimaryKeyString();
 
@@ -197,9 +199,11 @@ public sealed partial class ShardGrain(
         await ReplaceStateAsync(null);
     }
 
-    private int ShardNumber => Topology.ShardTopology.ParseShardKey(Key).Shard;
+    private int ShardNumber => Identity.Shard;
 
-    private string ShardIndexName => Topology.ShardTopology.ParseShardKey(Key).Index;
+    private string ShardIndexName => Identity.Index;
+
+    private (string Index, int Shard) Identity => _identity ??= ShardTopology.ParseShardKey(Key);
 
     private async Task<AddReceipt> AddCoreAsync(ShardState state, Guid batchId, VectorBatch vectors, long[] ids, bool callerIds)
     {

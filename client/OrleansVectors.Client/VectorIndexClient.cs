@@ -64,8 +64,10 @@ public sealed class VectorIndexClient(IGrainFactory grains)
         var starts = Enumerable.Range(0, (rows + batchRows - 1) / batchRows).Select(b => b * batchRows).ToList();
         var receipts = new AddReceipt[starts.Count];
 
-        // ids for the whole input at once, so they follow input order whatever order the batches land in
-        var firstId = ids is null ? (await Index(name).LeaseIdsAsync(Guid.NewGuid(), rows, callerIds: false)).FirstId : (long?)null;
+        // ids and shards for the whole input at once: ids follow input order whatever order the batches land in,
+        // and batches are dealt over the shards in turn
+        var lease = await Index(name).LeaseIdsAsync(Guid.NewGuid(), rows, callerIds: ids is not null, batches: starts.Count);
+        var shards = (await Index(name).GetShardMapAsync()).Spec.ShardCount;
         var inFlight = new Queue<Task>();
         var acknowledged = 0L;
         var progressLock = new Lock();
@@ -80,10 +82,15 @@ public sealed class VectorIndexClient(IGrainFactory grains)
             var (slot, start) = (b, starts[b]);
             var count = Math.Min(batchRows, rows - start);
             var batch = VectorBatch.FromRows(values.Span.Slice(start * dimension, count * dimension), dimension);
-            long[]? batchIds = ids is null ? null : [.. ids.Skip(start).Take(count)];
+            var request = new AddRequest(Guid.NewGuid(), batch)
+            {
+                Ids = ids is null ? null : [.. ids.Skip(start).Take(count)],
+                FirstId = ids is null ? lease.FirstId + start : null,
+                Shard = (lease.FirstShard + slot) % shards,
+            };
             inFlight.Enqueue(Task.Run(async () =>
             {
-                receipts[slot] = await AddBatchAsync(ingest, name, batch, batchIds, firstId + start, cancellationToken);
+                receipts[slot] = await AddBatchAsync(ingest, name, request, cancellationToken);
                 lock (progressLock)
                 {
                     // batches finish in any order; the count reported only grows
@@ -112,14 +119,13 @@ public sealed class VectorIndexClient(IGrainFactory grains)
     /// <summary>Replaces an index's vectors with a saved snapshot (creating the index when it does not exist).</summary>
     public Task<SnapshotInfo> LoadAsync(string name, string snapshotName) => Index(name).LoadAsync(snapshotName);
 
-    private static async Task<AddReceipt> AddBatchAsync(IIngestGrain ingest, string name, VectorBatch batch, long[]? ids, long? firstId, CancellationToken cancellationToken)
+    private static async Task<AddReceipt> AddBatchAsync(IIngestGrain ingest, string name, AddRequest request, CancellationToken cancellationToken)
     {
-        var batchId = Guid.NewGuid();
         for (var attempt = 1; ; attempt++)
         {
             try
             {
-                return await ingest.AddAsync(name, batchId, batch, ids, firstId);
+                return await ingest.AddAsync(name, request);
             }
             catch (Exception e) when (attempt < Attempts && e is TimeoutException or ShardUnavailableException && !cancellationToken.IsCancellationRequested)
             {

@@ -62,9 +62,15 @@ public sealed class ClusterInferenceModelTests(ClusterFixture fixture) : IClassF
         Assert.Equal(reports.Order(), reports);
         Assert.Equal(25, reports[^1]);
         Assert.Equal(25, await client.CountAsync("batched"));
+
+        // batches are dealt over the shards in turn: counts differ by at most one batch
+        await client.AddAsync("batched", values, 4, batchRows: 5);
+        var shards = (await client.DescribeIndexAsync("batched")).Shards;
+        Assert.Equal(50, shards.Sum(s => s.Count));
+        Assert.True(shards.Max(s => s.Count) - shards.Min(s => s.Count) <= 10, "counts differ by at most one batch");
         await Assert.ThrowsAsync<ArgumentException>(() => client.AddAsync("batched", values, 4, ids: [1, 2]));
         await Assert.ThrowsAsync<ArgumentException>(() => client.AddAsync("batched", values.AsMemory(0, 7), 4));
-        Assert.Equal(25, await client.CountAsync("batched"));
+        Assert.Equal(50, await client.CountAsync("batched"));
     }
 
     private sealed class SyncProgress(List<long> reports) : IProgress<long>

@@ -19,7 +19,7 @@ public class ClusterFixture : IAsyncLifetime
 
     /// <summary>Adds one batch through the ingest front, as the client library does.</summary>
     public Task<AddReceipt> AddAsync(IIndexGrain index, VectorBatch vectors, long[]? ids = null) =>
-        Client.GetGrain<IIngestGrain>(0).AddAsync(index.GetPrimaryKeyString(), Guid.NewGuid(), vectors, ids);
+        Client.GetGrain<IIngestGrain>(0).AddAsync(index.GetPrimaryKeyString(), new AddRequest(Guid.NewGuid(), vectors) { Ids = ids });
 
     public async Task InitializeAsync()
     {

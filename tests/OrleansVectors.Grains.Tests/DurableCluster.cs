@@ -50,7 +50,7 @@ public sealed class DurableCluster : IAsyncDisposable
     }
 
     public Task<AddReceipt> AddAsync(string index, VectorBatch vectors, long[]? ids = null, Guid? batchId = null) =>
-        Client.GetGrain<IIngestGrain>(0).AddAsync(index, batchId ?? Guid.NewGuid(), vectors, ids);
+        Client.GetGrain<IIngestGrain>(0).AddAsync(index, new AddRequest(batchId ?? Guid.NewGuid(), vectors) { Ids = ids });
 
     /// <summary>Adds all rows in batches, each retried under its batch id while a shard is away, as the client library does.</summary>
     public async Task AddAllAsync(string index, float[] values, int dimension, int batchSize)
