@@ -82,6 +82,23 @@ public interface IIndexGrain : IGrainWithStringKey
     [Alias("Load")]
     Task<SnapshotInfo> LoadAsync(string name);
 
+    /// <summary>
+    /// Snapshots the index and writes all its vectors, with their ids, as one faiss file (the shards' indexes merged,
+    /// under an id map) into the cluster's storage, to be read with <see cref="ReadExportAsync"/> and then deleted.
+    /// The merge runs in the index grain's silo and holds the whole index in its memory.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">faiss cannot merge the shards' type (IVF shards train separately; HNSW cannot merge).</exception>
+    [Alias("Export")]
+    Task<ExportInfo> ExportAsync();
+
+    /// <summary>Up to <paramref name="length"/> bytes (at most 16 MiB) of an export from <paramref name="offset"/>.</summary>
+    [Alias("ReadExport")]
+    Task<byte[]> ReadExportAsync(string exportId, long offset, int length);
+
+    /// <summary>Deletes an export (a missing one is not an error).</summary>
+    [Alias("DeleteExport")]
+    Task DeleteExportAsync(string exportId);
+
     /// <summary>A shard's log has grown past the snapshot threshold: snapshot soon (coalesced; fire and forget).</summary>
     [Alias("RequestSnapshot"), OneWay]
     Task RequestSnapshotAsync();

@@ -98,6 +98,13 @@ public sealed record ShardSnapshotInfo(
     [property: Id(4)] long Bytes,
     [property: Id(5)] long LogFromSegment);
 
+/// <summary>An index written as one faiss file in the cluster's storage, waiting to be downloaded.</summary>
+[GenerateSerializer, Immutable, Alias("ov.ExportInfo")]
+public sealed record ExportInfo(
+    [property: Id(0)] string Id,
+    [property: Id(1)] long Bytes,
+    [property: Id(2)] long Count);
+
 /// <summary>A committed snapshot of an index: a numbered version, or a saved (named) one.</summary>
 [GenerateSerializer, Immutable, Alias("ov.SnapshotInfo")]
 public sealed record SnapshotInfo(

@@ -387,6 +387,33 @@ ovf_status ovf_index_reconstruct(const ovf_index* index, int64_t key, float* out
     OVF_CATCH
 }
 
+ovf_status ovf_index_rows(const ovf_index* index, int64_t offset, int64_t n, int64_t* ids, float* vectors) {
+    OVF_TRY
+    require(index && ids && vectors, "null argument");
+    const faiss::Index* idx = as_faiss(index);
+    require(offset >= 0 && n >= 0 && n <= idx->ntotal - offset, "rows out of range");
+    const faiss::IndexIDMap* idmap = as_idmap(idx);
+    const faiss::Index* inner = idmap ? idmap->index : idx;
+    // IVF's reconstruct_n reads by id, not by position: refuse rather than return the wrong rows
+    if (faiss::ivflib::try_extract_index_ivf(inner)) return fail(OVF_ERR_FAISS, "IVF indexes cannot be read back by position");
+    inner->reconstruct_n(offset, n, vectors);
+    for (int64_t i = 0; i < n; i++) ids[i] = idmap ? idmap->id_map[offset + i] : offset + i;
+    OVF_CATCH
+}
+
+ovf_status ovf_index_merge_from(ovf_index* target, ovf_index* source) {
+    OVF_TRY
+    require(target && source, "null argument");
+    require(target != source, "an index cannot be merged into itself");
+    faiss::Index* t = as_faiss(target);
+    faiss::Index* s = as_faiss(source);
+    require(t->d == s->d, "the indexes have different dimensions");
+    require(t->metric_type == s->metric_type, "the indexes have different metrics");
+    t->check_compatible_for_merge(*s);
+    t->merge_from(*s, 0);
+    OVF_CATCH
+}
+
 ovf_status ovf_index_serialized_size(const ovf_index* index, int64_t* size) {
     OVF_TRY
     require(index && size, "null argument");

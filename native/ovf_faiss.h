@@ -110,6 +110,13 @@ OVF_API ovf_status ovf_index_remove_ids(ovf_index* index, int64_t n, const int64
 /* Writes the stored vector of id key into out (d floats). OVF_ERR_NOT_FOUND when no vector has that id
  * (checked here: faiss 1.7.3 does not bound-check positional indexes). */
 OVF_API ovf_status ovf_index_reconstruct(const ovf_index* index, int64_t key, float* out);
+/* Rows offset … offset+n−1 in storage order: their ids (the id map's, or the positions) and vectors (n × d; lossy
+ * for PQ/SQ). OVF_ERR_FAISS for types that cannot reconstruct by position (IVF without a direct map). */
+OVF_API ovf_status ovf_index_rows(const ovf_index* index, int64_t offset, int64_t n, int64_t* ids, float* vectors);
+/* Moves every vector of source into target (source is left empty). Both must be of one mergeable type with the
+ * same dimension and metric: flat-code types (Flat, PQ, SQ) alone or under the same kind of id map, or IVF types
+ * sharing one trained quantizer. */
+OVF_API ovf_status ovf_index_merge_from(ovf_index* target, ovf_index* source);
 
 /* Serialization in faiss's own format (readable by faiss.deserialize_index), in two calls: the size, then the
  * bytes into a caller's buffer of at least that size. Both must see the index unchanged (no mutation between). */

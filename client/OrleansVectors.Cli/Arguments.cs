@@ -18,6 +18,8 @@ internal sealed class Arguments
           snapshots <index>                     retained versions and saved snapshots
           restore   <index> [[--version N | --name S]]   back to a version (default: the newest) or a saved snapshot
           save      <index> <name>              keep a snapshot under a name, past retention and drop
+          export    <index> <file.faiss>        all vectors and ids as one faiss file (Flat, PQ, SQ indexes)
+          import    <index> <file.faiss> [[--shards N]] [[--factory F]]   add a faiss file's vectors (creating the index)
           demo   [[--shards 3]] [[--k 10]]      the handwritten-digits job: ingest, k-NN, matches, checks
         """;
 

@@ -135,6 +135,65 @@ internal static class Commands
         return 0;
     }
 
+    public static async Task<int> Export(VectorIndexClient client, Arguments arguments)
+    {
+        var name = arguments.Positional(1, "index name");
+        var path = Path.GetFullPath(arguments.Positional(2, "faiss file"));
+        var stopwatch = Stopwatch.StartNew();
+        long count = 0;
+        await AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new DownloadedColumn())
+            .StartAsync(async context =>
+            {
+                // the snapshot and merge come first (the bar waits), then the download
+                var task = context.AddTask($"export {name}", maxValue: 1).IsIndeterminate();
+                count = await client.ExportAsync(name, path, new Progress<long>(bytes =>
+                {
+                    task.IsIndeterminate(false);
+                    task.MaxValue = Math.Max(task.MaxValue, bytes);
+                    task.Value = bytes;
+                }));
+                task.Value = task.MaxValue;
+            });
+        AnsiConsole.MarkupLineInterpolated($"exported {count:N0} vectors to {path} ({new FileInfo(path).Length / 1048576.0:N1} MiB) in {stopwatch.Elapsed.TotalSeconds:0.0} s");
+        return 0;
+    }
+
+    public static async Task<int> Import(VectorIndexClient client, Arguments arguments)
+    {
+        var name = arguments.Positional(1, "index name");
+        var path = arguments.Positional(2, "faiss file");
+        var factory = arguments.String("factory");
+        var shards = arguments.Int("shards", 0);
+        IndexSpec? spec = null;
+        if (factory is not null || shards != 0)
+        {
+            using var file = Inference.Faiss.FaissIndex.Load(path);
+            spec = new IndexSpec
+            {
+                Dimension = file.Dimension,
+                Metric = file.Metric == Inference.Faiss.FaissMetric.InnerProduct ? VectorMetric.InnerProduct : VectorMetric.L2,
+                Factory = factory ?? "Flat",
+                ShardCount = shards == 0 ? 1 : shards,
+            };
+        }
+
+        var stopwatch = Stopwatch.StartNew();
+        long count = 0;
+        await AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+            .StartAsync(async context =>
+            {
+                var task = context.AddTask($"import {Path.GetFileName(path)}", maxValue: 1);
+                count = await client.ImportAsync(name, path, spec, progress: new Progress<long>(done =>
+                {
+                    task.MaxValue = Math.Max(task.MaxValue, done);
+                    task.Value = done;
+                }));
+                task.Value = task.MaxValue;
+            });
+        AnsiConsole.MarkupLineInterpolated($"imported {count:N0} vectors in {stopwatch.Elapsed.TotalSeconds:0.0} s; index holds {await client.CountAsync(name):N0}");
+        return 0;
+    }
+
     private static async Task<T> WithSpinnerAsync<T>(string what, Func<Task<T>> work)
     {
         var stopwatch = Stopwatch.StartNew();

@@ -30,6 +30,8 @@ try
         "snapshots" => await Commands.Snapshots(client, arguments),
         "restore" => await Commands.Restore(client, arguments),
         "save" => await Commands.Save(client, arguments),
+        "export" => await Commands.Export(client, arguments),
+        "import" => await Commands.Import(client, arguments),
         "demo" => await Demo.Run(client, arguments),
         var unknown => throw new ArgumentException($"Unknown command '{unknown}'; see 'ovx help'."),
     };

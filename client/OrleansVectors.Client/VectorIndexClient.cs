@@ -1,4 +1,5 @@
 using OrleansVectors.GrainInterfaces;
+using OrleansVectors.Inference.Faiss;
 
 namespace OrleansVectors.Client;
 
@@ -118,6 +119,97 @@ public sealed class VectorIndexClient(IGrainFactory grains)
 
     /// <summary>Replaces an index's vectors with a saved snapshot (creating the index when it does not exist).</summary>
     public Task<SnapshotInfo> LoadAsync(string name, string snapshotName) => Index(name).LoadAsync(snapshotName);
+
+    /// <summary>
+    /// Writes every vector of an index, with its id, to one faiss file at <paramref name="path"/> (readable by
+    /// <c>FaissIndex.Load</c> and python's <c>faiss.read_index</c>): the cluster snapshots the index, merges its
+    /// shards into one index under an id map, and this downloads it in 16 MiB parts. The file appears whole or not
+    /// at all. Flat, PQ and SQ indexes can be exported; IVF and HNSW shards cannot be merged.
+    /// </summary>
+    /// <returns>The number of vectors written.</returns>
+    /// <exception cref="InvalidOperationException">The index type cannot be merged into one file.</exception>
+    public async Task<long> ExportAsync(string name, string path, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        var index = Index(name);
+        var export = await index.ExportAsync();
+        var partial = path + ".part";
+        try
+        {
+            await using (var file = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous))
+            {
+                for (long offset = 0; offset < export.Bytes;)
+                {
+                    var chunk = await index.ReadExportAsync(export.Id, offset, (int)Math.Min(ExportChunkBytes, export.Bytes - offset));
+                    if (chunk.Length == 0)
+                    {
+                        throw new IOException($"The export of '{name}' ended at byte {offset:N0} of {export.Bytes:N0}.");
+                    }
+
+                    await file.WriteAsync(chunk, cancellationToken);
+                    offset += chunk.Length;
+                    progress?.Report(offset);
+                }
+            }
+
+            File.Move(partial, path, overwrite: true);
+            return export.Count;
+        }
+        finally
+        {
+            File.Delete(partial);
+            await index.DeleteExportAsync(export.Id);
+        }
+    }
+
+    /// <summary>
+    /// Adds the vectors of a faiss file (written by <see cref="ExportAsync"/>, <c>FaissIndex.Save</c> or python's
+    /// <c>faiss.write_index</c>) to an index, with the file's ids when it has an id map, else numbered by the index.
+    /// A missing index is created with <paramref name="spec"/>, or by default a Flat index of the file's dimension and
+    /// metric. Vectors are read back from the file's index: exact for Flat and HNSW, approximate for PQ and SQ; IVF
+    /// files cannot be read back by position.
+    /// </summary>
+    /// <returns>The number of vectors added.</returns>
+    public async Task<long> ImportAsync(
+        string name, string path, IndexSpec? spec = null, int batchRows = DefaultBatchRows, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+    {
+        using var file = FaissIndex.Load(path);
+        var d = file.Dimension;
+        await CreateIndexIfMissingAsync(name, spec ?? new IndexSpec
+        {
+            Dimension = d,
+            Metric = file.Metric == FaissMetric.InnerProduct ? VectorMetric.InnerProduct : VectorMetric.L2,
+        });
+
+        // a few batches at a time: the file's index is in memory already, its vectors need not be twice
+        var rowsPerRead = Math.Max(1, batchRows) * DefaultMaxInFlight;
+        for (long offset = 0; offset < file.Count; offset += rowsPerRead)
+        {
+            var rows = (int)Math.Min(rowsPerRead, file.Count - offset);
+            var ids = new long[rows];
+            var vectors = new float[rows * d];
+            file.ReadRows(offset, ids, vectors);
+            await AddAsync(name, vectors, d, file.HasIdMap ? ids : null, batchRows, cancellationToken: cancellationToken);
+            progress?.Report(offset + rows);
+        }
+
+        return file.Count;
+    }
+
+    /// <summary>Bytes of an export read per call.</summary>
+    private const int ExportChunkBytes = 16 << 20;
+
+    private async Task CreateIndexIfMissingAsync(string name, IndexSpec spec)
+    {
+        try
+        {
+            await Index(name).GetShardMapAsync();
+        }
+        catch (IndexNotFoundException)
+        {
+            await CreateIndexAsync(name, spec);
+        }
+    }
 
     private static async Task<AddReceipt> AddBatchAsync(IIngestGrain ingest, string name, AddRequest request, CancellationToken cancellationToken)
     {

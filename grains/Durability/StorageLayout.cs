@@ -11,6 +11,7 @@ namespace OrleansVectors.Grains.Durability;
 /// indexes/{index}/{generation}/manifests/{version}.json      every retained version's manifest
 /// indexes/{index}/{generation}/snapshots/{version}/{shard}.snap
 /// indexes/{index}/{generation}/log/{shard}/{segment}.log
+/// indexes/{index}/{generation}/exports/{id}.faiss
 /// indexes/{index}/saved/{name}/manifest.json, {shard}.snap
 /// </code>
 /// </summary>

@@ -65,6 +65,28 @@ public sealed class BlobDurableStore : IDurableStore
     }
 
     /// <inheritdoc/>
+    public async Task<byte[]> ReadRangeAsync(string path, long offset, int length, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        await _created.Value.ConfigureAwait(false);
+        try
+        {
+            var response = await _container.GetBlobClient(path)
+                .DownloadContentAsync(new BlobDownloadOptions { Range = new HttpRange(offset, length) }, cancellationToken).ConfigureAwait(false);
+            return response.Value.Content.ToArray();
+        }
+        catch (RequestFailedException e) when (e.Status == 404)
+        {
+            throw new FileNotFoundException($"Blob '{path}' does not exist.", path, e);
+        }
+        catch (RequestFailedException e) when (e.Status == 416)
+        {
+            return []; // the range starts at or past the end
+        }
+    }
+
+    /// <inheritdoc/>
     public async Task<string> WriteAsync(string path, ReadOnlyMemory<byte> content, StoreCondition condition = default, CancellationToken cancellationToken = default)
     {
         await _created.Value.ConfigureAwait(false);

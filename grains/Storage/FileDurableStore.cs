@@ -40,6 +40,22 @@ public sealed class FileDurableStore : IDurableStore
     }
 
     /// <inheritdoc/>
+    public async Task<byte[]> ReadRangeAsync(string path, long offset, int length, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        using var handle = File.OpenHandle(FullPath(path), FileMode.Open, FileAccess.Read, FileShare.Read, FileOptions.Asynchronous);
+        var buffer = new byte[Math.Clamp(RandomAccess.GetLength(handle) - offset, 0, length)];
+        var read = 0;
+        while (read < buffer.Length)
+        {
+            read += await RandomAccess.ReadAsync(handle, buffer.AsMemory(read), offset + read, cancellationToken).ConfigureAwait(false);
+        }
+
+        return buffer;
+    }
+
+    /// <inheritdoc/>
     public async Task<string> WriteAsync(string path, ReadOnlyMemory<byte> content, StoreCondition condition = default, CancellationToken cancellationToken = default)
     {
         var full = FullPath(path);

@@ -14,6 +14,10 @@ public interface IDurableStore
     /// <summary>Reads a whole object, or null when it does not exist.</summary>
     Task<StoredObject?> ReadAsync(string path, CancellationToken cancellationToken = default);
 
+    /// <summary>Reads up to <paramref name="length"/> bytes of an object from <paramref name="offset"/> (fewer at its end).</summary>
+    /// <exception cref="FileNotFoundException">The object does not exist.</exception>
+    Task<byte[]> ReadRangeAsync(string path, long offset, int length, CancellationToken cancellationToken = default);
+
     /// <summary>
     /// Writes a whole object durably and returns its new ETag. With <see cref="StoreCondition.IfMatch"/> the write happens only
     /// while the object's ETag is that one; with <see cref="StoreCondition.IfNotExists"/> only when it is absent.

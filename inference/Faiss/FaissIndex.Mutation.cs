@@ -171,4 +171,68 @@ public sealed partial class FaissIndex
 
         status.ThrowIfFailed();
     }
+
+    /// <summary>
+    /// Copies the ids and vectors of stored rows <paramref name="offset"/> … in storage order into
+    /// <paramref name="ids"/> (as many rows as it holds) and <paramref name="vectors"/> (rows × <see cref="Dimension"/>):
+    /// the id map's ids, or the positions when the index has none. Vectors are lossy for PQ and SQ types.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The rows run past <see cref="Count"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="vectors"/> does not hold rows × <see cref="Dimension"/> values.</exception>
+    /// <exception cref="FaissException">The index type cannot reconstruct by position (IVF without a direct map).</exception>
+    /// <exception cref="ObjectDisposedException">The index was disposed.</exception>
+    public unsafe void ReadRows(long offset, Span<long> ids, Span<float> vectors)
+    {
+        if ((long)vectors.Length != (long)ids.Length * Dimension)
+        {
+            throw new ArgumentException($"{ids.Length} rows need {(long)ids.Length * Dimension} values; the destination holds {vectors.Length}.", nameof(vectors));
+        }
+
+        using var scope = EnterRead();
+        if (offset < 0 || offset > _count - ids.Length)
+        {
+            throw new ArgumentOutOfRangeException(nameof(offset), offset, $"Rows {offset} … {offset + ids.Length - 1} run past the {_count} stored.");
+        }
+
+        fixed (long* i = ids)
+        fixed (float* v = vectors)
+        {
+            IndexRows(_handle, offset, ids.Length, i, v).ThrowIfFailed();
+        }
+    }
+
+    /// <summary>
+    /// Moves every vector of <paramref name="source"/> into this index, keeping their ids; <paramref name="source"/>
+    /// is left empty. Both must have the same dimension, metric and a mergeable type: flat-code types (Flat, PQ, SQ),
+    /// alone or under the same kind of id map, or IVF types that share one trained quantizer.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="source"/> is this index, or its dimension or metric differs.</exception>
+    /// <exception cref="FaissException">The types cannot be merged; both indexes are as they were.</exception>
+    /// <exception cref="ObjectDisposedException">Either index was disposed.</exception>
+    public void MergeFrom(FaissIndex source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        if (ReferenceEquals(source, this))
+        {
+            throw new ArgumentException("An index cannot be merged into itself.", nameof(source));
+        }
+
+        if (source.Dimension != Dimension || source.Metric != Metric)
+        {
+            throw new ArgumentException(
+                $"The source has dimension {source.Dimension} and metric {source.Metric}; this index has {Dimension} and {Metric}.", nameof(source));
+        }
+
+        using var target = EnterWrite();
+        using var from = source.EnterWrite();
+        try
+        {
+            IndexMergeFrom(_handle, source._handle).ThrowIfFailed();
+        }
+        finally
+        {
+            RefreshInfo();
+            source.RefreshInfo();
+        }
+    }
 }

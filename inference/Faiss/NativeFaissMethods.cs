@@ -86,6 +86,14 @@ internal static unsafe partial class NativeFaissMethods
     [LibraryImport(Library, EntryPoint = "ovf_index_reconstruct")]
     internal static partial FaissStatus IndexReconstruct(FaissIndexHandle index, long key, float* output);
 
+    /// <summary>Ids and vectors of rows offset … offset+n−1 in storage order. Returns Faiss when the type cannot reconstruct by position.</summary>
+    [LibraryImport(Library, EntryPoint = "ovf_index_rows")]
+    internal static partial FaissStatus IndexRows(FaissIndexHandle index, long offset, long n, long* ids, float* vectors);
+
+    /// <summary>Moves every vector of source into target. Returns Faiss when the types cannot be merged.</summary>
+    [LibraryImport(Library, EntryPoint = "ovf_index_merge_from")]
+    internal static partial FaissStatus IndexMergeFrom(FaissIndexHandle target, FaissIndexHandle source);
+
     /// <summary>The size of the index serialized in faiss's format.</summary>
     [LibraryImport(Library, EntryPoint = "ovf_index_serialized_size")]
     internal static partial FaissStatus IndexSerializedSize(FaissIndexHandle index, out long size);

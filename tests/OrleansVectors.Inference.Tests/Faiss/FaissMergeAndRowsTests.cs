@@ -1,0 +1,96 @@
+using OrleansVectors.Inference.Faiss;
+using OrleansVectors.Inference.Tests.Support;
+
+namespace OrleansVectors.Inference.Tests.Faiss;
+
+/// <summary>Reading stored rows back in order, merging indexes, and serializing into a buffer with headroom.</summary>
+public sealed class FaissMergeAndRowsTests
+{
+    private const int D = 8;
+
+    [Theory]
+    [InlineData("IDMap,Flat")]
+    [InlineData("IDMap2,Flat")]
+    [InlineData("IDMap,SQ8")]
+    public void Merged_id_map_indexes_search_as_one_index_over_all_vectors(string factory)
+    {
+        var vectors = TestData.Uniform(600, D, seed: 1);
+        using var a = FaissIndex.Create(D, factory);
+        using var b = FaissIndex.Create(D, factory);
+        using var all = FaissIndex.Create(D, factory);
+        foreach (var index in new[] { a, b, all })
+        {
+            index.Train(vectors);
+        }
+
+        a.AddWithIds(vectors.AsSpan(0, 400 * D), Ids(0, 400));
+        b.AddWithIds(vectors.AsSpan(400 * D), Ids(400, 200));
+        all.AddWithIds(vectors, Ids(0, 600));
+
+        a.MergeFrom(b);
+
+        Assert.Equal(600, a.Count);
+        Assert.Equal(0, b.Count);
+        var queries = TestData.Uniform(20, D, seed: 2);
+        Assert.Equal(all.Search(queries, 5).Labels, a.Search(queries, 5).Labels);
+    }
+
+    [Fact]
+    public void Rows_come_back_in_storage_order_with_their_ids()
+    {
+        var vectors = TestData.Uniform(50, D, seed: 3);
+        using var mapped = FaissIndex.Create(D, "IDMap,Flat");
+        mapped.AddWithIds(vectors, Ids(1000, 50));
+        var ids = new long[10];
+        var rows = new float[10 * D];
+
+        mapped.ReadRows(20, ids, rows);
+
+        Assert.Equal(Ids(1020, 10), ids);
+        Assert.Equal(vectors.AsSpan(20 * D, 10 * D).ToArray(), rows);
+
+        using var plain = FaissIndex.Create(D);
+        plain.Add(vectors);
+        plain.ReadRows(45, ids.AsSpan(0, 5), rows.AsSpan(0, 5 * D));
+        Assert.Equal(Ids(45, 5), ids[..5]);
+        Assert.Throws<ArgumentOutOfRangeException>(() => plain.ReadRows(46, ids.AsSpan(0, 5), rows.AsSpan(0, 5 * D)));
+        Assert.Throws<ArgumentException>(() => plain.ReadRows(0, ids.AsSpan(0, 5), rows));
+    }
+
+    [Fact]
+    public void Unmergeable_indexes_are_refused_and_left_as_they_were()
+    {
+        var vectors = TestData.Uniform(300, D, seed: 4);
+        using var a = FaissIndex.Create(D, "IVF4,Flat");
+        using var b = FaissIndex.Create(D, "IVF4,Flat");
+        a.Train(vectors);
+        b.Train(TestData.Uniform(300, D, seed: 5)); // another quantizer
+        a.Add(vectors);
+        b.Add(vectors);
+        Assert.Throws<FaissException>(() => a.MergeFrom(b));
+        Assert.Equal(300, a.Count);
+        Assert.Equal(300, b.Count);
+
+        using var other = FaissIndex.Create(D + 1);
+        Assert.Throws<ArgumentException>(() => a.MergeFrom(other));
+        Assert.Throws<ArgumentException>(() => a.MergeFrom(a));
+
+        // IVF lists cannot be read back by position (no direct map)
+        Assert.Throws<FaissException>(() => a.ReadRows(0, new long[2], new float[2 * D]));
+    }
+
+    [Fact]
+    public void Serializing_with_headroom_leaves_room_in_front_of_the_same_bytes()
+    {
+        using var index = FaissIndex.Create(D);
+        index.Add(TestData.Uniform(100, D, seed: 6));
+        var plain = index.Serialize();
+        var roomy = index.Serialize(headroom: 37);
+        Assert.Equal(plain, roomy.AsSpan(37).ToArray());
+        Assert.All(roomy[..37], b => Assert.Equal(0, b));
+        using var back = FaissIndex.Deserialize(roomy.AsSpan(37));
+        Assert.Equal(100, back.Count);
+    }
+
+    private static long[] Ids(long first, int count) => [.. Enumerable.Range(0, count).Select(i => first + i)];
+}
