@@ -166,9 +166,10 @@ public sealed partial class ShardGrain
 
     private async Task<RestoredShard> ReadSnapshotAsync(ShardTopology topology, string blob)
     {
-        var content = await store.ReadAsync(blob) ?? throw new InvalidDataException($"Snapshot '{blob}' is missing from {store.Description}.");
-        var snapshot = ShardSnapshot.Parse(content.Content, blob);
-        var index = await RunOnFaissWorkerAsync(() => FaissIndex.Deserialize(snapshot.Faiss.Span));
+        await using var stream = await store.OpenReadAsync(blob) ?? throw new InvalidDataException($"Snapshot '{blob}' is missing from {store.Description}.");
+
+        // faiss reads the snapshot straight from the store into its own memory, checksummed on the way
+        var (callerIds, receipts, index) = await RunOnFaissWorkerAsync(() => ShardSnapshot.Read(stream, blob, FaissIndex.ReadFrom));
         if (index.Dimension != topology.Spec.Dimension)
         {
             index.Dispose();
@@ -176,12 +177,12 @@ public sealed partial class ShardGrain
         }
 
         var batches = new RecentBatches(RememberedBatches);
-        foreach (var batch in snapshot.Batches)
+        foreach (var batch in receipts)
         {
             batches.Remember(batch);
         }
 
-        return new RestoredShard(index, [.. snapshot.CallerIds], batches);
+        return new RestoredShard(index, [.. callerIds], batches);
     }
 
     /// <summary>The segment a new log starts at: after every segment there is, and at least <paramref name="atLeast"/>.</summary>

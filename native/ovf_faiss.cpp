@@ -207,6 +207,28 @@ struct SpanWriter : faiss::IOWriter {
     }
 };
 
+/* Pulls bytes from the caller through a callback: read_index straight from a stream into faiss's own memory. */
+struct CallbackReader : faiss::IOReader {
+    ovf_read_fn read;
+    void* context;
+
+    CallbackReader(ovf_read_fn r, void* c) : read(r), context(c) { name = "<stream>"; }
+
+    size_t operator()(void* ptr, size_t item_size, size_t nitems) override {
+        if (item_size == 0 || nitems == 0) return 0;
+        const size_t wanted = item_size * nitems;
+        auto* out = static_cast<uint8_t*>(ptr);
+        size_t got = 0;
+        while (got < wanted) {
+            const size_t chunk = std::min(wanted - got, static_cast<size_t>(1) << 30);
+            const int64_t n = read(context, out + got, static_cast<int64_t>(chunk));
+            if (n <= 0) break;  // the end, or a failure the caller keeps
+            got += static_cast<size_t>(n);
+        }
+        return got / item_size;
+    }
+};
+
 }  // namespace
 
 extern "C" {
@@ -440,6 +462,15 @@ ovf_status ovf_index_deserialize(const uint8_t* data, int64_t size, ovf_index** 
     SpanReader reader(data, static_cast<size_t>(size));
     std::unique_ptr<faiss::Index> index(faiss::read_index(&reader));
     require(reader.position == reader.size, "trailing bytes after the serialized index");
+    *out = as_handle(index.release());
+    OVF_CATCH
+}
+
+ovf_status ovf_index_read_stream(ovf_read_fn read, void* context, ovf_index** out) {
+    OVF_TRY
+    require(read && out, "null argument");
+    CallbackReader reader(read, context);
+    std::unique_ptr<faiss::Index> index(faiss::read_index(&reader));
     *out = as_handle(index.release());
     OVF_CATCH
 }

@@ -123,6 +123,10 @@ OVF_API ovf_status ovf_index_merge_from(ovf_index* target, ovf_index* source);
 OVF_API ovf_status ovf_index_serialized_size(const ovf_index* index, int64_t* size);
 OVF_API ovf_status ovf_index_serialize_into(const ovf_index* index, uint8_t* data, int64_t capacity, int64_t* written);
 OVF_API ovf_status ovf_index_deserialize(const uint8_t* data, int64_t size, ovf_index** out);
+/* Reads an index from a stream: read(context, buffer, size) fills up to size bytes and returns how many, 0 at the
+ * end, or a negative number on failure (the caller keeps its reason). Reads exactly the index's bytes. */
+typedef int64_t (*ovf_read_fn)(void* context, uint8_t* buffer, int64_t size);
+OVF_API ovf_status ovf_index_read_stream(ovf_read_fn read, void* context, ovf_index** out);
 OVF_API ovf_status ovf_index_write_file(const ovf_index* index, const char* path);
 OVF_API ovf_status ovf_index_read_file(const char* path, ovf_index** out);
 

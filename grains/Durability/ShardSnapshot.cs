@@ -49,6 +49,61 @@ internal sealed record ShardSnapshot(long[] CallerIds, IReadOnlyList<BatchReceip
         ChecksummedFrame.Seal(frame, Magic);
     }
 
+    /// <summary>
+    /// Reads a snapshot object as it streams in: its metadata, then faiss's bytes straight into a new index (made by
+    /// <paramref name="readIndex"/>, which must consume exactly them), checking the checksum over all of it before
+    /// the index is handed out. Reads synchronously.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The object is torn or corrupt; the message names it.</exception>
+    public static (long[] CallerIds, List<BatchReceipt> Batches, TIndex Index) Read<TIndex>(Stream stream, string path, Func<Stream, TIndex> readIndex)
+        where TIndex : class, IDisposable
+    {
+        Span<byte> header = stackalloc byte[ChecksummedFrame.HeaderBytes];
+        TIndex? index = null;
+        try
+        {
+            stream.ReadExactly(header);
+            var length = BinaryPrimitives.ReadInt64LittleEndian(header[4..]);
+            if (BinaryPrimitives.ReadUInt32LittleEndian(header) != Magic || length < 0)
+            {
+                throw new InvalidDataException("not a snapshot");
+            }
+
+            using var payload = new HashingReadStream(stream, length);
+            Span<byte> number = stackalloc byte[sizeof(long)];
+            payload.ReadFully(number);
+            var callerIds = new long[checked((int)BinaryPrimitives.ReadInt64LittleEndian(number))];
+            payload.ReadFully(MemoryMarshal.AsBytes(callerIds.AsSpan()));
+            payload.ReadFully(number[..sizeof(int)]);
+            var batches = new List<BatchReceipt>(BinaryPrimitives.ReadInt32LittleEndian(number));
+            Span<byte> batch = stackalloc byte[BatchBytes];
+            for (var i = batches.Capacity; i > 0; i--)
+            {
+                payload.ReadFully(batch);
+                batches.Add(new BatchReceipt(new Guid(batch[..16]), BinaryPrimitives.ReadInt64LittleEndian(batch[16..]), BinaryPrimitives.ReadInt32LittleEndian(batch[24..])));
+            }
+
+            payload.ReadFully(number);
+            if (BinaryPrimitives.ReadInt64LittleEndian(number) != payload.Remaining)
+            {
+                throw new InvalidDataException("lengths do not add up");
+            }
+
+            index = readIndex(payload);
+            if (payload.Remaining != 0 || payload.Hash != BinaryPrimitives.ReadUInt64LittleEndian(header[12..]))
+            {
+                throw new InvalidDataException("its checksum does not match its content");
+            }
+
+            return (callerIds, batches, index);
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or OverflowException or ArgumentOutOfRangeException or OutOfMemoryException)
+        {
+            index?.Dispose();
+            throw new InvalidDataException($"Snapshot '{path}' is corrupt: {e.Message}.", e);
+        }
+    }
+
     /// <summary>Reads a snapshot object, checking its checksum.</summary>
     /// <exception cref="InvalidDataException">The object is torn or corrupt; the message names it.</exception>
     public static ShardSnapshot Parse(ReadOnlyMemory<byte> content, string path)

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Azure;
 using Azure.Storage;
 using Azure.Storage.Blobs;
@@ -62,6 +63,16 @@ public sealed class BlobDurableStore : IDurableStore
         {
             return null;
         }
+    }
+
+    /// <inheritdoc/>
+    public async Task<Stream?> OpenReadAsync(string path, CancellationToken cancellationToken = default)
+    {
+        // parallel ranged downloads (8 MiB parts, 8 at once) rather than one sequential stream, at the cost of a buffer
+        var stored = await ReadAsync(path, cancellationToken).ConfigureAwait(false);
+        return stored is null ? null
+            : MemoryMarshal.TryGetArray(stored.Content, out var bytes) ? new MemoryStream(bytes.Array!, bytes.Offset, bytes.Count, writable: false)
+            : new MemoryStream(stored.Content.ToArray(), writable: false);
     }
 
     /// <inheritdoc/>

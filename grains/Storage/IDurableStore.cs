@@ -14,6 +14,12 @@ public interface IDurableStore
     /// <summary>Reads a whole object, or null when it does not exist.</summary>
     Task<StoredObject?> ReadAsync(string path, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Opens an object for one sequential read, or null when it does not exist. Files are read as they are
+    /// consumed (a large object never sits in memory whole); blobs are downloaded in parallel first.
+    /// </summary>
+    Task<Stream?> OpenReadAsync(string path, CancellationToken cancellationToken = default);
+
     /// <summary>Reads up to <paramref name="length"/> bytes of an object from <paramref name="offset"/> (fewer at its end).</summary>
     /// <exception cref="FileNotFoundException">The object does not exist.</exception>
     Task<byte[]> ReadRangeAsync(string path, long offset, int length, CancellationToken cancellationToken = default);

@@ -1,3 +1,6 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
+using System.Runtime.InteropServices;
 using static OrleansVectors.Inference.Faiss.NativeFaissMethods;
 
 namespace OrleansVectors.Inference.Faiss;
@@ -63,6 +66,64 @@ public sealed partial class FaissIndex
         }
 
         return new FaissIndex(handle, description: null);
+    }
+
+    /// <summary>
+    /// Reads an index (faiss's format) from <paramref name="stream"/>, consuming exactly its bytes, straight into
+    /// faiss's memory: no buffer of the whole index is made. Reads synchronously.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The bytes are not a complete serialized faiss index.</exception>
+    /// <exception cref="IOException">Reading the stream failed (the stream's own exception, rethrown).</exception>
+    public static unsafe FaissIndex ReadFrom(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        var reader = new StreamReadContext(stream);
+        var context = GCHandle.Alloc(reader);
+        try
+        {
+            var status = IndexReadStream(&ReadFromStream, GCHandle.ToIntPtr(context), out var handle);
+            if (reader.Failure is { } failure)
+            {
+                handle.Dispose();
+                ExceptionDispatchInfo.Throw(failure);
+            }
+
+            if (status != FaissStatus.Ok)
+            {
+                handle.Dispose();
+                var error = FaissStatusExtensions.Failure(status);
+                throw new InvalidDataException($"The stream does not hold a serialized faiss index: {error.Message}", error);
+            }
+
+            return new FaissIndex(handle, description: null);
+        }
+        finally
+        {
+            context.Free();
+        }
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static unsafe long ReadFromStream(nint context, byte* buffer, long size)
+    {
+        var reader = (StreamReadContext)GCHandle.FromIntPtr(context).Target!;
+        try
+        {
+            return reader.Stream.Read(new Span<byte>(buffer, (int)Math.Min(size, int.MaxValue)));
+        }
+        catch (Exception e)
+        {
+            // never across the native frames: kept, and rethrown once faiss has returned
+            reader.Failure = e;
+            return -1;
+        }
+    }
+
+    private sealed class StreamReadContext(Stream stream)
+    {
+        public Stream Stream { get; } = stream;
+
+        public Exception? Failure { get; set; }
     }
 
     /// <summary>

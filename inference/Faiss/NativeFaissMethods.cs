@@ -94,6 +94,10 @@ internal static unsafe partial class NativeFaissMethods
     [LibraryImport(Library, EntryPoint = "ovf_index_merge_from")]
     internal static partial FaissStatus IndexMergeFrom(FaissIndexHandle target, FaissIndexHandle source);
 
+    /// <summary>Reads an index through a read callback (bytes read, 0 at the end, negative on failure). Returns Faiss for bytes that are not an index.</summary>
+    [LibraryImport(Library, EntryPoint = "ovf_index_read_stream")]
+    internal static partial FaissStatus IndexReadStream(delegate* unmanaged[Cdecl]<nint, byte*, long, long> read, nint context, out FaissIndexHandle index);
+
     /// <summary>The size of the index serialized in faiss's format.</summary>
     [LibraryImport(Library, EntryPoint = "ovf_index_serialized_size")]
     internal static partial FaissStatus IndexSerializedSize(FaissIndexHandle index, out long size);

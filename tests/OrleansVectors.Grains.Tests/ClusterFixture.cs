@@ -24,6 +24,10 @@ public class ClusterFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var builder = new InProcessTestClusterBuilder(3);
+
+        // test clusters run side by side in one process: a client must never reach another cluster's silo that took
+        // over a port one of its own silos gave up
+        builder.Options.ClusterId = builder.Options.ServiceId = $"ov-{Guid.NewGuid():N}";
         builder.ConfigureSilo((_, silo) => silo.AddOrleansVectors().AddOrleansVectorsFileStorage(_storage));
         Cluster = builder.Build();
         await Cluster.DeployAsync();

@@ -33,6 +33,10 @@ public sealed class DurableCluster : IAsyncDisposable
     public static async Task<DurableCluster> StartAsync(Action<ISiloBuilder> storage, Action? cleanUp, Action<OrleansVectorsOptions>? configure = null)
     {
         var builder = new InProcessTestClusterBuilder(3);
+
+        // test clusters run side by side in one process: a client must never reach another cluster's silo that took
+        // over a port one of its own silos gave up
+        builder.Options.ClusterId = builder.Options.ServiceId = $"ov-{Guid.NewGuid():N}";
         builder.ConfigureSilo((_, silo) =>
         {
             silo.AddOrleansVectors(o =>

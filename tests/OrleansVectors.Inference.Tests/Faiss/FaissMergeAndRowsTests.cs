@@ -3,7 +3,7 @@ using OrleansVectors.Inference.Tests.Support;
 
 namespace OrleansVectors.Inference.Tests.Faiss;
 
-/// <summary>Reading stored rows back in order, merging indexes, and serializing into a buffer with headroom.</summary>
+/// <summary>Reading stored rows back in order, merging indexes, serializing with headroom and reading from a stream.</summary>
 public sealed class FaissMergeAndRowsTests
 {
     private const int D = 8;
@@ -90,6 +90,33 @@ public sealed class FaissMergeAndRowsTests
         Assert.All(roomy[..37], b => Assert.Equal(0, b));
         using var back = FaissIndex.Deserialize(roomy.AsSpan(37));
         Assert.Equal(100, back.Count);
+    }
+
+    [Fact]
+    public void An_index_read_from_a_stream_consumes_exactly_its_bytes_and_reports_bad_ones()
+    {
+        using var index = FaissIndex.Create(D, "IDMap,Flat");
+        index.AddWithIds(TestData.Uniform(200, D, seed: 7), Ids(5000, 200));
+        var bytes = index.Serialize();
+        using var stream = new MemoryStream([.. bytes, 1, 2, 3]);
+
+        using (var back = FaissIndex.ReadFrom(stream))
+        {
+            Assert.Equal(200, back.Count);
+            Assert.Equal(bytes.Length, stream.Position); // what follows the index is left for the caller
+            var queries = TestData.Uniform(5, D, seed: 8);
+            Assert.Equal(index.Search(queries, 3).Labels, back.Search(queries, 3).Labels);
+        }
+
+        Assert.Throws<InvalidDataException>(() => FaissIndex.ReadFrom(new MemoryStream(bytes[..(bytes.Length / 2)])));
+        Assert.Throws<InvalidDataException>(() => FaissIndex.ReadFrom(new MemoryStream(new byte[64])));
+        var failing = Assert.Throws<IOException>(() => FaissIndex.ReadFrom(new FailingStream()));
+        Assert.Equal("disk gone", failing.Message);
+    }
+
+    private sealed class FailingStream : MemoryStream
+    {
+        public override int Read(Span<byte> buffer) => throw new IOException("disk gone");
     }
 
     private static long[] Ids(long first, int count) => [.. Enumerable.Range(0, count).Select(i => first + i)];
