@@ -168,8 +168,10 @@ public sealed partial class ShardGrain
     {
         await using var stream = await store.OpenReadAsync(blob) ?? throw new InvalidDataException($"Snapshot '{blob}' is missing from {store.Description}.");
 
-        // faiss reads the snapshot straight from the store into its own memory, checksummed on the way
-        var (callerIds, receipts, index) = await RunOnFaissWorkerAsync(() => ShardSnapshot.Read(stream, blob, FaissIndex.ReadFrom));
+        // faiss reads the snapshot straight from the store into its own memory, checksummed on the way; on a thread of
+        // its own (the reads are synchronous and use no OpenMP), so the shards of a silo restore side by side
+        var (callerIds, receipts, index) = await Task.Factory.StartNew(
+            () => ShardSnapshot.Read(stream, blob, FaissIndex.ReadFrom), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         if (index.Dimension != topology.Spec.Dimension)
         {
             index.Dispose();
