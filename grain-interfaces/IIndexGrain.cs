@@ -57,7 +57,7 @@ public interface IIndexGrain : IGrainWithStringKey
     /// Snapshots every shard and commits a new version (the manifest write is the commit); the logs it covers are
     /// then truncated and versions beyond the retention count deleted. Searches and adds keep running meanwhile.
     /// </summary>
-    [Alias("Snapshot")]
+    [Alias("Snapshot"), ResponseTimeout("00:05:00")]
     Task<SnapshotInfo> SnapshotAsync();
 
     /// <summary>The retained snapshot versions, oldest first, then the saved (named) snapshots.</summary>
@@ -66,11 +66,11 @@ public interface IIndexGrain : IGrainWithStringKey
 
     /// <summary>Puts every shard back to a retained version; what was added after it is discarded. Commits as a new version.</summary>
     /// <exception cref="ArgumentException">No such version is retained.</exception>
-    [Alias("Restore")]
+    [Alias("Restore"), ResponseTimeout("00:05:00")]
     Task<SnapshotInfo> RestoreAsync(long version);
 
     /// <summary>Snapshots the index and keeps a copy under <paramref name="name"/> that outlives retention and drop (the seed's SaveKnnFunc).</summary>
-    [Alias("Save")]
+    [Alias("Save"), ResponseTimeout("00:05:00")]
     Task<SnapshotInfo> SaveAsync(string name);
 
     /// <summary>
@@ -79,7 +79,7 @@ public interface IIndexGrain : IGrainWithStringKey
     /// </summary>
     /// <exception cref="ArgumentException">No snapshot is saved under that name.</exception>
     /// <exception cref="InvalidOperationException">The index exists with a spec other than the saved one.</exception>
-    [Alias("Load")]
+    [Alias("Load"), ResponseTimeout("00:05:00")]
     Task<SnapshotInfo> LoadAsync(string name);
 
     /// <summary>
@@ -88,7 +88,7 @@ public interface IIndexGrain : IGrainWithStringKey
     /// The merge runs in the index grain's silo and holds the whole index in its memory.
     /// </summary>
     /// <exception cref="InvalidOperationException">faiss cannot merge the shards' type (IVF shards train separately; HNSW cannot merge).</exception>
-    [Alias("Export")]
+    [Alias("Export"), ResponseTimeout("00:05:00")]
     Task<ExportInfo> ExportAsync();
 
     /// <summary>Up to <paramref name="length"/> bytes (at most 16 MiB) of an export from <paramref name="offset"/>.</summary>

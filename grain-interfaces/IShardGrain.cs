@@ -46,12 +46,16 @@ public interface IShardGrain : IGrainWithStringKey
     Task<ShardDescription> DescribeAsync();
 
     /// <summary>Writes the shard's snapshot to <paramref name="blob"/> and starts a new log segment; searches and adds go on meanwhile.</summary>
-    [Alias("Snapshot")]
+    [Alias("Snapshot"), ResponseTimeout("00:02:00")]
     Task<ShardSnapshotInfo> SnapshotAsync(Guid generation, string blob);
 
     /// <summary>Replaces the shard's vectors with a snapshot, discarding its log; returns it with the log segment the shard now starts from.</summary>
-    [Alias("RestoreSnapshot")]
+    [Alias("RestoreSnapshot"), ResponseTimeout("00:02:00")]
     Task<ShardSnapshotInfo> RestoreSnapshotAsync(Guid generation, ShardSnapshotInfo snapshot);
+
+    /// <summary>Ends this activation; the next call restores the shard from storage.</summary>
+    [Alias("Reload")]
+    Task ReloadAsync();
 
     /// <summary>Drops the shard's index and deactivates.</summary>
     [Alias("Drop")]

@@ -13,8 +13,11 @@ namespace OrleansVectors.Grains;
 /// </summary>
 public sealed partial class IndexGrain
 {
-    /// <summary>Shard snapshots and restores: every shard must answer, each within ten minutes (a big shard uploads for a while).</summary>
-    private static readonly FanOutPolicy SnapshotPolicy = new(64, TimeSpan.FromMinutes(10), AllowPartial: false);
+    /// <summary>
+    /// Shard snapshots and restores: every shard must answer, each within two minutes (a 2 GiB shard uploads for a
+    /// while; a shard on a silo that died must not hold the index's snapshots up for longer).
+    /// </summary>
+    private static readonly FanOutPolicy SnapshotPolicy = new(64, TimeSpan.FromMinutes(2), AllowPartial: false);
 
     /// <inheritdoc/>
     public Task<SnapshotInfo> SnapshotAsync() => ExclusiveAsync(async () => (await SnapshotCoreAsync()).ToInfo());
@@ -23,10 +26,20 @@ public sealed partial class IndexGrain
     public async Task<IReadOnlyList<SnapshotInfo>> ListSnapshotsAsync()
     {
         var topology = RequireTopology();
+        var prefix = StorageLayout.Generation(Name, topology.Generation);
         var infos = new List<SnapshotInfo>();
-        foreach (var path in await store.ListAsync(StorageLayout.Manifests(StorageLayout.Generation(Name, topology.Generation))))
+        foreach (var path in await store.ListAsync(StorageLayout.Manifests(prefix)))
         {
-            infos.Add(IndexManifest.Parse((await store.ReadAsync(path))!.Content, path).ToInfo());
+            if (await IndexManifest.ReadAsync(store, path) is { } retained)
+            {
+                infos.Add(retained.Manifest.ToInfo());
+            }
+        }
+
+        // the commit writes the current manifest before its copy by version: a crash between leaves only the first
+        if (await IndexManifest.ReadCurrentAsync(store, prefix) is { } current && !infos.Any(i => i.Version == current.Version))
+        {
+            infos.Add(current.ToInfo());
         }
 
         foreach (var path in (await store.ListAsync(StorageLayout.AllSaved(Name))).Where(p => p.EndsWith("/manifest.json", StringComparison.Ordinal)))
@@ -44,8 +57,9 @@ public sealed partial class IndexGrain
     public Task<SnapshotInfo> RestoreAsync(long version) => ExclusiveAsync(async () =>
     {
         var topology = RequireTopology();
-        var path = StorageLayout.Manifest(StorageLayout.Generation(Name, topology.Generation), version);
-        var manifest = (await IndexManifest.ReadAsync(store, path))?.Manifest
+        var prefix = StorageLayout.Generation(Name, topology.Generation);
+        var manifest = (await IndexManifest.ReadAsync(store, StorageLayout.Manifest(prefix, version)))?.Manifest
+            ?? (await IndexManifest.ReadCurrentAsync(store, prefix) is { } current && current.Version == version ? current : null)
             ?? throw new ArgumentException($"Index '{Name}' retains no snapshot version {version}; list them with ListSnapshotsAsync ('ovx snapshots').", nameof(version));
         var restored = await RestoreCoreAsync(topology, manifest);
         LogRestoredVersion(Name, version, restored.Version);
@@ -132,11 +146,12 @@ public sealed partial class IndexGrain
         var topology = RequireTopology();
         var prefix = StorageLayout.Generation(Name, topology.Generation);
         var version = await NextVersionAsync(prefix);
+        var attempt = Guid.NewGuid();
         _changedSinceSnapshot = false;
         try
         {
             var shards = await topology.FanOutAsync(
-                GrainFactory, (shard, number, _) => shard.SnapshotAsync(topology.Generation, StorageLayout.Snapshot(prefix, version, number)), SnapshotPolicy);
+                GrainFactory, (shard, number, _) => shard.SnapshotAsync(topology.Generation, StorageLayout.Snapshot(prefix, version, number, attempt)), SnapshotPolicy);
             var manifest = await CommitAsync(topology, prefix, version, [.. shards.Values]);
             LogSnapshot(Name, version, manifest.Count, manifest.Bytes);
             return manifest;
@@ -159,9 +174,22 @@ public sealed partial class IndexGrain
         var prefix = StorageLayout.Generation(Name, topology.Generation);
         var version = await NextVersionAsync(prefix);
         var bySource = source.Shards.ToDictionary(s => s.Shard);
-        var shards = await topology.FanOutAsync(
-            GrainFactory, (shard, number, _) => shard.RestoreSnapshotAsync(topology.Generation, bySource[number]), SnapshotPolicy);
-        return await CommitAsync(topology, prefix, version, [.. shards.Values]);
+        try
+        {
+            var shards = await topology.FanOutAsync(
+                GrainFactory, (shard, number, _) => shard.RestoreSnapshotAsync(topology.Generation, bySource[number]), SnapshotPolicy);
+            return await CommitAsync(topology, prefix, version, [.. shards.Values]);
+        }
+        catch
+        {
+            // shards that did restore hold what no committed manifest says: they start again from storage
+            await topology.FanOutAsync(GrainFactory, async (shard, _, _) =>
+            {
+                await shard.ReloadAsync();
+                return true;
+            }, new FanOutPolicy(64, TimeSpan.FromSeconds(30), AllowPartial: true));
+            throw;
+        }
     }
 
     /// <summary>
@@ -172,7 +200,6 @@ public sealed partial class IndexGrain
     {
         var manifest = new IndexManifest(version, null, topology.Generation, topology.Spec, _nextId, state.State.Mode, DateTimeOffset.UtcNow, shards);
         var json = manifest.ToJson();
-        await store.WriteAsync(StorageLayout.Manifest(prefix, version), json);
         try
         {
             var etag = await store.WriteAsync(StorageLayout.CurrentManifest(prefix), json, StoreCondition.IfETag(_manifest.ETag));
@@ -183,6 +210,9 @@ public sealed partial class IndexGrain
             _manifest = default; // read it again next time
             throw new InvalidOperationException($"Index '{Name}': another activation committed a snapshot meanwhile; this one was not committed. Try again.");
         }
+
+        // committed: the version is now taken for good, so its copy is written once, after the commit
+        await store.WriteAsync(StorageLayout.Manifest(prefix, version), json);
 
         await PersistAsync(s => s.SnapshotVersion = version);
         await TruncateLogsAsync(prefix, shards);

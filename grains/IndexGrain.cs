@@ -28,9 +28,10 @@ public sealed partial class IndexGrain(
 
     private readonly SemaphoreSlim _exclusive = new(1, 1);
     private readonly SemaphoreSlim _stateWrite = new(1, 1);
-    private readonly Dictionary<Guid, IdLease> _leases = [];
+    private readonly Dictionary<Guid, Task<IdLease>> _leases = [];
     private readonly Queue<Guid> _leaseOrder = new();
     private long _nextId;
+    private long _durableIdBlockEnd;
     private int _nextShard;
     private bool _changedSinceSnapshot;
     private (bool Read, string? ETag, long Version) _manifest;
@@ -47,7 +48,7 @@ public sealed partial class IndexGrain(
     /// <inheritdoc/>
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _nextId = state.State.IdBlockEnd;
+        _nextId = _durableIdBlockEnd = state.State.IdBlockEnd;
         var interval = options.Value.SnapshotInterval;
         if (interval > TimeSpan.Zero)
         {
@@ -114,7 +115,23 @@ public sealed partial class IndexGrain(
                 return;
             }
 
+            // the state first: once it is gone the index is, even if what follows is cut short by a crash
             var topology = RequireTopology();
+            await _stateWrite.WaitAsync();
+            try
+            {
+                await state.ClearStateAsync();
+            }
+            finally
+            {
+                _stateWrite.Release();
+            }
+
+            state.State = new IndexState();
+            _nextId = _durableIdBlockEnd = 0;
+            _leases.Clear();
+            _leaseOrder.Clear();
+            _manifest = default;
             try
             {
                 await topology.FanOutAsync(GrainFactory, async (shard, _, _) =>
@@ -125,7 +142,7 @@ public sealed partial class IndexGrain(
             }
             catch (ShardUnavailableException e)
             {
-                // its objects go below anyway, and a shard of a dropped generation refuses every call
+                // its objects go below anyway; fronts no longer find the index, so nothing reaches the shard
                 LogShardDropFailed(Name, e.Message);
             }
 
@@ -134,12 +151,6 @@ public sealed partial class IndexGrain(
                 await store.DeleteAsync(path);
             }
 
-            await state.ClearStateAsync();
-            state.State = new IndexState();
-            _nextId = 0;
-            _leases.Clear();
-            _leaseOrder.Clear();
-            _manifest = default;
             LogDropped(Name);
         }
         finally
@@ -167,7 +178,7 @@ public sealed partial class IndexGrain(
 
         if (_leases.TryGetValue(leaseId, out var known))
         {
-            return known;
+            return await known; // a retry, or the same batch from two fronts: one lease, stored once
         }
 
         _changedSinceSnapshot = true;
@@ -178,12 +189,32 @@ public sealed partial class IndexGrain(
             _nextId += count;
         }
 
-        RememberLease(leaseId, lease);
-        if (state.State.Mode == IdMode.Unset || _nextId > state.State.IdBlockEnd)
+        var firstAdd = state.State.Mode == IdMode.Unset;
+        state.State.Mode = mode; // set before any write, so concurrent first adds agree on the mode
+        var leased = CoverAsync(lease, needed: callerIds ? 0 : lease.FirstId + count, firstAdd);
+        RememberLease(leaseId, leased);
+        try
         {
-            // set before the write, so concurrent first adds agree on the mode
-            state.State.Mode = mode;
-            await PersistAsync(s => s.IdBlockEnd = Math.Max(s.IdBlockEnd, _nextId + (callerIds ? 0 : IdBlock)));
+            return await leased;
+        }
+        catch
+        {
+            _leases.Remove(leaseId);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Returns the lease once stored state covers it: no id is handed out before a stored block holds it (after a
+    /// crash, numbering resumes past every id given), and the first add's id mode is stored before it is used.
+    /// </summary>
+    private async Task<IdLease> CoverAsync(IdLease lease, long needed, bool firstAdd)
+    {
+        if (firstAdd || needed > _durableIdBlockEnd)
+        {
+            await PersistAsync(
+                s => s.IdBlockEnd = Math.Max(s.IdBlockEnd, Math.Max(needed, _nextId) + IdBlock),
+                stillNeeded: () => firstAdd || needed > _durableIdBlockEnd);
         }
 
         return lease;
@@ -244,8 +275,10 @@ public sealed partial class IndexGrain(
         }
 
         // the state first: shards that activate read their spec and generation from it
-        state.State = new IndexState { Spec = spec, Generation = Guid.NewGuid() };
-        await state.WriteStateAsync();
+        await PersistAsync(s =>
+        {
+            (s.Spec, s.Generation, s.IdBlockEnd, s.Mode, s.SnapshotVersion) = (spec, Guid.NewGuid(), 0, IdMode.Unset, 0);
+        });
         _nextId = 0;
         _manifest = (true, null, 0);
         var topology = RequireTopology();
@@ -260,7 +293,7 @@ public sealed partial class IndexGrain(
     private ShardTopology RequireTopology() =>
         state.State.Spec is { } spec ? new ShardTopology(new ShardMap(Name, spec, state.State.Generation)) : throw new IndexNotFoundException(Name);
 
-    private void RememberLease(Guid batchId, IdLease lease)
+    private void RememberLease(Guid batchId, Task<IdLease> lease)
     {
         _leases[batchId] = lease;
         _leaseOrder.Enqueue(batchId);
@@ -270,14 +303,23 @@ public sealed partial class IndexGrain(
         }
     }
 
-    /// <summary>Applies a change to the state and writes it; writes never overlap.</summary>
-    private async Task PersistAsync(Action<IndexState> change)
+    /// <summary>
+    /// Applies a change to the state and writes it; writes never overlap. With <paramref name="stillNeeded"/>, a
+    /// change that a write made meanwhile already covers is skipped.
+    /// </summary>
+    private async Task PersistAsync(Action<IndexState> change, Func<bool>? stillNeeded = null)
     {
         await _stateWrite.WaitAsync();
         try
         {
+            if (stillNeeded?.Invoke() == false)
+            {
+                return;
+            }
+
             change(state.State);
             await state.WriteStateAsync();
+            _durableIdBlockEnd = state.State.IdBlockEnd;
         }
         catch
         {

@@ -31,7 +31,7 @@ public sealed partial class ShardGrain
             frame = await RunOnFaissWorkerAsync(() => state.Index.Serialize(headroom));
             count = state.Index.Count;
             _addedSinceSnapshot = 0;
-            _snapshotRequested = false;
+            _snapshotRequested = default;
         }
         finally
         {
@@ -63,7 +63,7 @@ public sealed partial class ShardGrain
             var topology = new ShardTopology(map);
             var prefix = StorageLayout.Generation(topology.Index, generation);
             var logFolder = StorageLayout.Log(prefix, ShardNumber);
-            var restored = await ReadSnapshotAsync(topology, snapshot.Blob);
+            var restored = await ReadSnapshotAsync(topology, snapshot.Blob, snapshot.Checksum);
 
             // the log from here on starts after every segment there is: what they hold is superseded
             var next = await NextSegmentAsync(logFolder, _state?.Generation == generation ? await _state.Log.RollAsync() : 0);
@@ -91,7 +91,18 @@ public sealed partial class ShardGrain
             return; // nothing to restore; a create initializes the shard
         }
 
-        await LoadAsync(map);
+        try
+        {
+            await LoadAsync(map);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // the next activation tries again (a blob service that was briefly away; a corrupt object fails again,
+            // naming it, until an earlier version is restored)
+            LogRestoreFailed(Key, e.Message);
+            DeactivateOnIdle();
+            throw;
+        }
     }
 
     /// <summary>Loads the newest committed snapshot of a generation (if any) and replays the log after it.</summary>
@@ -104,7 +115,7 @@ public sealed partial class ShardGrain
         var entry = manifest?.Shards.FirstOrDefault(s => s.Shard == ShardNumber);
         var restored = entry is null
             ? new RestoredShard(topology.CreateFaissIndex(), [], new RecentBatches(RememberedBatches))
-            : await ReadSnapshotAsync(topology, entry.Blob);
+            : await ReadSnapshotAsync(topology, entry.Blob, entry.Checksum);
         try
         {
             var segments = await store.ListAsync(logFolder);
@@ -146,6 +157,12 @@ public sealed partial class ShardGrain
         switch (record.Kind)
         {
             case LogRecordKind.Add:
+                if (shard.Batches.TryGet(record.BatchId) is not null)
+                {
+                    // the same batch twice: a retry of one whose first write reached the log though it failed
+                    break;
+                }
+
                 ApplyAdd(shard.Index, record.Vectors, record.Ids);
                 if (record.CallerIds)
                 {
@@ -164,14 +181,14 @@ public sealed partial class ShardGrain
         }
     }
 
-    private async Task<RestoredShard> ReadSnapshotAsync(ShardTopology topology, string blob)
+    private async Task<RestoredShard> ReadSnapshotAsync(ShardTopology topology, string blob, string checksum)
     {
         await using var stream = await store.OpenReadAsync(blob) ?? throw new InvalidDataException($"Snapshot '{blob}' is missing from {store.Description}.");
 
         // faiss reads the snapshot straight from the store into its own memory, checksummed on the way; on a thread of
         // its own (the reads are synchronous and use no OpenMP), so the shards of a silo restore side by side
         var (callerIds, receipts, index) = await Task.Factory.StartNew(
-            () => ShardSnapshot.Read(stream, blob, FaissIndex.ReadFrom), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+            () => ShardSnapshot.Read(stream, blob, checksum, FaissIndex.ReadFrom), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         if (index.Dimension != topology.Spec.Dimension)
         {
             index.Dispose();
@@ -205,9 +222,9 @@ public sealed partial class ShardGrain
         {
             throw new ShardUnavailableException(ShardIndexName, ShardNumber, $"still restoring its snapshot and log after {options.Value.RestoreWait.TotalSeconds:0} s; try again");
         }
-        catch (Exception e) when (!throwOnFailure)
+        catch (Exception) when (!throwOnFailure)
         {
-            LogRestoreFailed(Key, e.Message);
+            // logged where the restore failed
         }
         catch (Exception e) when (e is InvalidDataException or IOException or InvalidOperationException)
         {
@@ -233,8 +250,8 @@ public sealed partial class ShardGrain
     {
         var previous = _state;
         _state = next;
-        _trainingChecked = false;
         _addedSinceSnapshot = 0;
+        _snapshotRequested = default;
         if (previous is not null)
         {
             await previous.DisposeAsync();

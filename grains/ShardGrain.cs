@@ -41,9 +41,8 @@ public sealed partial class ShardGrain(
     private Task _ready = Task.CompletedTask;
     private ShardState? _state;
     private Task _applied = Task.CompletedTask;
-    private bool _trainingChecked;
     private long _addedSinceSnapshot;
-    private bool _snapshotRequested;
+    private DateTime _snapshotRequested;
     private (string Index, int Shard)? _identity;
 
     private string Key => this.GetPrimaryKeyString();
@@ -113,9 +112,8 @@ public sealed partial class ShardGrain(
         var state = await RequireAsync(generation);
         var embeddings = await models.EmbedAsync(state.Spec, sample);
         var vectors = embeddings.Values.ToArray();
-        await CheckTrainingAsync(state, vectors);
         var record = new LogRecord(LogRecordKind.Train, Guid.NewGuid(), CallerIds: false, TrainFirst: true, embeddings.Dimension, [], vectors);
-        await LogExclusiveAsync(state, record, index => index.Train(vectors));
+        await ApplyThenLogAsync(state, record, index => index.Train(vectors));
     }
 
     /// <inheritdoc/>
@@ -161,9 +159,16 @@ public sealed partial class ShardGrain(
         ArgumentNullException.ThrowIfNull(ids);
         long removed = 0;
         var record = new LogRecord(LogRecordKind.Remove, Guid.NewGuid(), CallerIds: false, TrainFirst: false, 0, ids, []);
-        await LogExclusiveAsync(state, record, index => removed = index.Remove(ids));
+        await ApplyThenLogAsync(state, record, index => removed = index.Remove(ids));
         state.CallerIds.ExceptWith(ids);
         return removed;
+    }
+
+    /// <inheritdoc/>
+    public Task ReloadAsync()
+    {
+        DeactivateOnIdle();
+        return Task.CompletedTask;
     }
 
     /// <inheritdoc/>
@@ -195,7 +200,15 @@ public sealed partial class ShardGrain(
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         // nothing here is needed for durability (acknowledged changes are in the log); it only frees memory
-        await WaitForRestoreAsync(throwOnFailure: false);
+        try
+        {
+            await _ready;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // reported to the calls that waited for it
+        }
+
         await ReplaceStateAsync(null);
     }
 
@@ -209,9 +222,10 @@ public sealed partial class ShardGrain(
     {
         var embeddings = await models.EmbedAsync(state.Spec, vectors);
         var values = embeddings.Values.ToArray();
-        if (!_trainingChecked && !state.Index.IsTrained)
+        if (!state.Index.IsTrained)
         {
-            // a batch that cannot train the index must fail before it is logged: replaying it would fail again
+            // a batch that may train the index must be able to, or fail before it is logged: a replay would fail
+            // again. Every batch logged while the index is untrained is checked, whichever ends up training it.
             await CheckTrainingAsync(state, values);
         }
 
@@ -258,15 +272,34 @@ public sealed partial class ShardGrain(
         return new AddReceipt(callerIds ? -1 : ids[0], ids.Length, ShardNumber);
     }
 
-    /// <summary>Logs a change that must not run alongside others (remove, train) and applies it once durable.</summary>
-    private async Task LogExclusiveAsync(ShardState state, LogRecord record, Action<FaissIndex> apply)
+    /// <summary>
+    /// A change that runs alone (remove, train): applied first, so one that faiss refuses (a remove on HNSW, a
+    /// training of an index that holds vectors) fails with nothing logged, never to fail every replay after it; then
+    /// logged, and acknowledged once durable. If the log write fails, memory is ahead of the log: the activation
+    /// ends and the next one starts again from the log.
+    /// </summary>
+    private async Task ApplyThenLogAsync(ShardState state, LogRecord record, Action<FaissIndex> apply)
     {
         await _gate.WaitAsync();
         try
         {
             EnsureCurrent(state);
             await DrainAppliedAsync();
-            await (_applied = ApplyAfterAsync(Task.CompletedTask, state.Log.AppendAsync(record.ToFrame()), () => apply(state.Index)));
+            await RunOnFaissWorkerAsync(() =>
+            {
+                apply(state.Index);
+                return true;
+            });
+            try
+            {
+                await state.Log.AppendAsync(record.ToFrame());
+            }
+            catch (Exception e)
+            {
+                LogApplyFailed(Key, e.Message);
+                DeactivateOnIdle();
+                throw;
+            }
         }
         finally
         {
@@ -315,24 +348,22 @@ public sealed partial class ShardGrain(
     }
 
     /// <summary>Trains a scratch copy of the shard's index type on <paramref name="vectors"/>, so a batch that cannot train it fails before it is logged.</summary>
-    private async Task CheckTrainingAsync(ShardState state, float[] vectors)
-    {
+    private async Task CheckTrainingAsync(ShardState state, float[] vectors) =>
         await RunOnFaissWorkerAsync(() =>
         {
             using var scratch = state.Topology.CreateFaissIndex();
             scratch.Train(vectors);
             return true;
         });
-        _trainingChecked = true;
-    }
 
+    /// <summary>Asks the index for a snapshot once this shard's log has grown past the threshold, again every minute until one runs.</summary>
     private void NoteAdded(int count)
     {
         _addedSinceSnapshot += count;
         var every = options.Value.SnapshotEveryVectors;
-        if (every > 0 && _addedSinceSnapshot >= every && !_snapshotRequested)
+        if (every > 0 && _addedSinceSnapshot >= every && DateTime.UtcNow - _snapshotRequested > TimeSpan.FromMinutes(1))
         {
-            _snapshotRequested = true;
+            _snapshotRequested = DateTime.UtcNow;
             GrainFactory.GetGrain<IIndexGrain>(ShardIndexName).RequestSnapshotAsync().Ignore();
         }
     }

@@ -32,7 +32,13 @@ internal sealed class ShardState(ShardTopology topology, FaissIndex index, HashS
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
-        await Log.DisposeAsync().ConfigureAwait(false);
-        Index.Dispose();
+        try
+        {
+            await Log.DisposeAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            Index.Dispose();
+        }
     }
 }

@@ -77,7 +77,7 @@ internal static class DurabilityBenchmark
             var n = Math.Min(batch, rows - start);
             var values = vectors.AsSpan(start * d, n * d).ToArray();
             var ids = Enumerable.Range(start, n).Select(i => (long)i).ToArray();
-            await log.AppendAsync(new LogRecord(LogRecordKind.Add, Guid.NewGuid(), false, false, d, ids, values).ToFrame());
+            await log.AppendAsync([new LogRecord(LogRecordKind.Add, Guid.NewGuid(), false, false, d, ids, values).ToFrame()]);
             index.AddWithIds(values, ids);
         }
 

@@ -13,6 +13,7 @@ internal sealed class ShardLog(IDurableStore store, string directory, long segme
     private readonly Lock _lock = new();
     private List<(byte[] Frame, TaskCompletionSource Done)> _pending = [];
     private Task _writer = Task.CompletedTask;
+    private bool _writing;
     private ILogAppender? _appender;
     private long _segment = segment;
     private bool _segmentUsed;
@@ -36,8 +37,10 @@ internal sealed class ShardLog(IDurableStore store, string directory, long segme
         lock (_lock)
         {
             _pending.Add((frame, done));
-            if (_writer.IsCompleted)
+            if (!_writing)
             {
+                // the flag, not the task's state: a writer that found nothing pending clears it under this lock
+                _writing = true;
                 _writer = Task.Run(WriteGroupsAsync);
             }
         }
@@ -107,6 +110,7 @@ internal sealed class ShardLog(IDurableStore store, string directory, long segme
             {
                 if (_pending.Count == 0)
                 {
+                    _writing = false;
                     return;
                 }
 
@@ -122,7 +126,7 @@ internal sealed class ShardLog(IDurableStore store, string directory, long segme
                     _segmentUsed = true;
                 }
 
-                await appender.AppendAsync(Concatenate(group)).ConfigureAwait(false);
+                await appender.AppendAsync([.. group.Select(g => (ReadOnlyMemory<byte>)g.Frame)]).ConfigureAwait(false);
                 foreach (var (_, done) in group)
                 {
                     done.SetResult();
@@ -160,23 +164,5 @@ internal sealed class ShardLog(IDurableStore store, string directory, long segme
                 // the segment is abandoned either way
             }
         }
-    }
-
-    private static ReadOnlyMemory<byte> Concatenate(List<(byte[] Frame, TaskCompletionSource Done)> group)
-    {
-        if (group.Count == 1)
-        {
-            return group[0].Frame;
-        }
-
-        var all = new byte[group.Sum(g => (long)g.Frame.Length)];
-        var offset = 0;
-        foreach (var (frame, _) in group)
-        {
-            frame.CopyTo(all, offset);
-            offset += frame.Length;
-        }
-
-        return all;
     }
 }

@@ -52,10 +52,10 @@ internal sealed record ShardSnapshot(long[] CallerIds, IReadOnlyList<BatchReceip
     /// <summary>
     /// Reads a snapshot object as it streams in: its metadata, then faiss's bytes straight into a new index (made by
     /// <paramref name="readIndex"/>, which must consume exactly them), checking the checksum over all of it before
-    /// the index is handed out. Reads synchronously.
+    /// the index is handed out, and that checksum against the one the manifest recorded. Reads synchronously.
     /// </summary>
     /// <exception cref="InvalidDataException">The object is torn or corrupt; the message names it.</exception>
-    public static (long[] CallerIds, List<BatchReceipt> Batches, TIndex Index) Read<TIndex>(Stream stream, string path, Func<Stream, TIndex> readIndex)
+    public static (long[] CallerIds, List<BatchReceipt> Batches, TIndex Index) Read<TIndex>(Stream stream, string path, string checksum, Func<Stream, TIndex> readIndex)
         where TIndex : class, IDisposable
     {
         Span<byte> header = stackalloc byte[ChecksummedFrame.HeaderBytes];
@@ -67,6 +67,11 @@ internal sealed record ShardSnapshot(long[] CallerIds, IReadOnlyList<BatchReceip
             if (BinaryPrimitives.ReadUInt32LittleEndian(header) != Magic || length < 0)
             {
                 throw new InvalidDataException("not a snapshot");
+            }
+
+            if (!string.Equals(Convert.ToHexStringLower(header[12..]), checksum, StringComparison.Ordinal))
+            {
+                throw new InvalidDataException($"its checksum is not the one its manifest recorded ({checksum}): another object took its place");
             }
 
             using var payload = new HashingReadStream(stream, length);

@@ -9,7 +9,7 @@ namespace OrleansVectors.Grains.Durability;
 /// <code>
 /// indexes/{index}/{generation}/manifest.json                 the current manifest (the commit point)
 /// indexes/{index}/{generation}/manifests/{version}.json      every retained version's manifest
-/// indexes/{index}/{generation}/snapshots/{version}/{shard}.snap
+/// indexes/{index}/{generation}/snapshots/{version}/{shard}-{attempt}.snap
 /// indexes/{index}/{generation}/log/{shard}/{segment}.log
 /// indexes/{index}/{generation}/exports/{id}.faiss
 /// indexes/{index}/saved/{name}/manifest.json, {shard}.snap
@@ -32,8 +32,12 @@ internal static class StorageLayout
     /// <summary>The folder of all snapshot versions.</summary>
     public static string Snapshots(string generationPrefix) => generationPrefix + "snapshots/";
 
-    /// <summary>A shard's snapshot of one version.</summary>
-    public static string Snapshot(string generationPrefix, long version, int shard) => $"{Snapshots(generationPrefix)}{Number(version)}/{shard:D4}.snap";
+    /// <summary>
+    /// A shard's snapshot of one version, by one attempt: an attempt that did not commit (a timeout, a crash) never
+    /// writes over the object of one that did, however late its upload ends.
+    /// </summary>
+    public static string Snapshot(string generationPrefix, long version, int shard, Guid attempt) =>
+        $"{Snapshots(generationPrefix)}{Number(version)}/{shard:D4}-{attempt:N}.snap";
 
     /// <summary>A shard's log folder.</summary>
     public static string Log(string generationPrefix, int shard) => $"{generationPrefix}log/{shard:D4}/";

@@ -127,7 +127,7 @@ public sealed class BlobDurableStore : IDurableStore
             throw new StoreConflictException(path, $"'{path}' already exists.");
         }
 
-        return new BlobAppender(blob);
+        return new BlobAppender(blob, MaxAppendBlockBytes);
     }
 
     /// <inheritdoc/>
@@ -158,20 +158,48 @@ public sealed class BlobDurableStore : IDurableStore
         _ => null,
     };
 
-    private sealed class BlobAppender(AppendBlobClient blob) : ILogAppender
+    /// <summary>
+    /// Appends blocks at known positions: a block the SDK retries after a lost reply cannot land twice (the position
+    /// condition fails, and the blob's length tells whether the first try landed).
+    /// </summary>
+    private sealed class BlobAppender(AppendBlobClient blob, int maxBlockBytes) : ILogAppender
     {
-        public async Task AppendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+        private long _position;
+
+        public async Task AppendAsync(IReadOnlyList<ReadOnlyMemory<byte>> parts, CancellationToken cancellationToken = default)
         {
             // a record larger than one block spans several; a failure between them leaves a torn tail, which
             // readers drop, and the log moves on to a new segment
-            for (var offset = 0; offset < data.Length; offset += MaxAppendBlockBytes)
+            foreach (var data in parts)
             {
-                var block = data.Slice(offset, Math.Min(MaxAppendBlockBytes, data.Length - offset));
-                using var stream = BinaryData.FromBytes(block).ToStream();
-                await blob.AppendBlockAsync(stream, cancellationToken: cancellationToken).ConfigureAwait(false);
+                for (var offset = 0; offset < data.Length; offset += maxBlockBytes)
+                {
+                    var block = data.Slice(offset, Math.Min(maxBlockBytes, data.Length - offset));
+                    await AppendBlockAsync(block, cancellationToken).ConfigureAwait(false);
+                    _position += block.Length;
+                }
             }
         }
 
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+        private async Task AppendBlockAsync(ReadOnlyMemory<byte> block, CancellationToken cancellationToken)
+        {
+            try
+            {
+                using var stream = BinaryData.FromBytes(block).ToStream();
+                var options = new AppendBlobAppendBlockOptions { Conditions = new AppendBlobRequestConditions { IfAppendPositionEqual = _position } };
+                await blob.AppendBlockAsync(stream, options, cancellationToken).ConfigureAwait(false);
+            }
+            catch (RequestFailedException e) when (e.Status == 412)
+            {
+                var length = (await blob.GetPropertiesAsync(cancellationToken: cancellationToken).ConfigureAwait(false)).Value.ContentLength;
+                if (length != _position + block.Length)
+                {
+                    throw;
+                }
+            }
+        }
+
     }
 }

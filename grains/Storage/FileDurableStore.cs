@@ -183,9 +183,13 @@ public sealed class FileDurableStore : IDurableStore
 
     private sealed class FileAppender(FileStream stream) : ILogAppender
     {
-        public async Task AppendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default)
+        public async Task AppendAsync(IReadOnlyList<ReadOnlyMemory<byte>> parts, CancellationToken cancellationToken = default)
         {
-            await stream.WriteAsync(data, cancellationToken).ConfigureAwait(false);
+            foreach (var part in parts)
+            {
+                await stream.WriteAsync(part, cancellationToken).ConfigureAwait(false);
+            }
+
             await Task.Run(() => stream.Flush(flushToDisk: true), cancellationToken).ConfigureAwait(false);
         }
 

@@ -45,8 +45,8 @@ public interface IDurableStore
 /// <summary>An append-only object being written: each append is durable when its task completes.</summary>
 public interface ILogAppender : IAsyncDisposable
 {
-    /// <summary>Appends bytes and returns once they are durable (fsync on files, a committed append on blobs).</summary>
-    Task AppendAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken = default);
+    /// <summary>Appends the parts in order and returns once all are durable (one fsync on files, committed appends on blobs).</summary>
+    Task AppendAsync(IReadOnlyList<ReadOnlyMemory<byte>> parts, CancellationToken cancellationToken = default);
 }
 
 /// <summary>The content of an object and its ETag.</summary>

@@ -57,14 +57,17 @@ public sealed class DurableCluster : IAsyncDisposable
         Client.GetGrain<IIngestGrain>(0).AddAsync(index, new AddRequest(batchId ?? Guid.NewGuid(), vectors) { Ids = ids });
 
     /// <summary>Adds all rows in batches, each retried under its batch id while a shard is away, as the client library does.</summary>
-    public async Task AddAllAsync(string index, float[] values, int dimension, int batchSize)
+    public async Task<List<AddReceipt>> AddAllAsync(string index, float[] values, int dimension, int batchSize)
     {
         var rows = values.Length / dimension;
+        var receipts = new List<AddReceipt>();
         for (var start = 0; start < rows; start += batchSize)
         {
             var batch = TestVectors.Batch(values, dimension, start, Math.Min(batchSize, rows - start));
-            await RetryWhileRecoveringAsync(batchId => AddAsync(index, batch, batchId: batchId));
+            receipts.Add(await RetryWhileRecoveringAsync(batchId => AddAsync(index, batch, batchId: batchId)));
         }
+
+        return receipts;
     }
 
     /// <summary>
