@@ -18,18 +18,6 @@ internal sealed class ShardLog(IDurableStore store, string directory, long segme
     private long _segment = segment;
     private bool _segmentUsed;
 
-    /// <summary>The segment that the next append goes to.</summary>
-    public long Segment
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _segment;
-            }
-        }
-    }
-
     /// <summary>Appends a record frame; completes once it is durable.</summary>
     public Task AppendAsync(byte[] frame)
     {
