@@ -214,7 +214,6 @@ public sealed partial class IndexGrain
         // committed: the version is now taken for good, so its copy is written once, after the commit
         await store.WriteAsync(StorageLayout.Manifest(prefix, version), json);
 
-        await PersistAsync(s => s.SnapshotVersion = version);
         await TruncateLogsAsync(prefix, shards);
         await ApplyRetentionAsync(prefix, manifest);
         return manifest;

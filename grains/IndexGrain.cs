@@ -277,7 +277,7 @@ public sealed partial class IndexGrain(
         // the state first: shards that activate read their spec and generation from it
         await PersistAsync(s =>
         {
-            (s.Spec, s.Generation, s.IdBlockEnd, s.Mode, s.SnapshotVersion) = (spec, Guid.NewGuid(), 0, IdMode.Unset, 0);
+            (s.Spec, s.Generation, s.IdBlockEnd, s.Mode) = (spec, Guid.NewGuid(), 0, IdMode.Unset);
         });
         _nextId = 0;
         _manifest = (true, null, 0);

@@ -16,7 +16,10 @@ public enum IdMode
     Caller,
 }
 
-/// <summary>The small, persisted state of an index grain (never the vectors: those are in the shards' logs and snapshots).</summary>
+/// <summary>
+/// The small, persisted state of an index grain: never the vectors (the shards' logs and snapshots), nor the snapshot
+/// versions (the current manifest in the durable store is their one record).
+/// </summary>
 [GenerateSerializer, Alias("ov.IndexState")]
 public sealed class IndexState
 {
@@ -34,7 +37,4 @@ public sealed class IndexState
 
     /// <summary>How ids are given.</summary>
     [Id(3)] public IdMode Mode { get; set; }
-
-    /// <summary>The version of the newest committed snapshot (0: none yet).</summary>
-    [Id(4)] public long SnapshotVersion { get; set; }
 }

@@ -221,12 +221,11 @@ public sealed partial class ShardGrain(
     private async Task<AddReceipt> AddCoreAsync(ShardState state, Guid batchId, VectorBatch vectors, long[] ids, bool callerIds)
     {
         var embeddings = await models.EmbedAsync(state.Spec, vectors);
-        var values = embeddings.Values.ToArray();
         if (!state.Index.IsTrained)
         {
             // a batch that may train the index must be able to, or fail before it is logged: a replay would fail
             // again. Every batch logged while the index is untrained is checked, whichever ends up training it.
-            await CheckTrainingAsync(state, values);
+            await CheckTrainingAsync(state, embeddings);
         }
 
         Task applied;
@@ -245,8 +244,9 @@ public sealed partial class ShardGrain(
                 state.CallerIds.UnionWith(ids);
             }
 
-            var record = new LogRecord(LogRecordKind.Add, batchId, callerIds, TrainFirst: !state.Index.IsTrained, embeddings.Dimension, ids, values);
-            applied = _applied = ApplyAfterAsync(_applied, state.Log.AppendAsync(record.ToFrame()), () => ApplyAdd(state.Index, values, ids));
+            // the batch is immutable: the frame and faiss both read its values, with no copy between
+            var frame = LogRecord.Frame(LogRecordKind.Add, batchId, callerIds, !state.Index.IsTrained, embeddings.Dimension, ids, embeddings.Values);
+            applied = _applied = ApplyAfterAsync(_applied, state.Log.AppendAsync(frame), () => ApplyAdd(state.Index, embeddings.Values, ids));
         }
         finally
         {
@@ -348,11 +348,11 @@ public sealed partial class ShardGrain(
     }
 
     /// <summary>Trains a scratch copy of the shard's index type on <paramref name="vectors"/>, so a batch that cannot train it fails before it is logged.</summary>
-    private async Task CheckTrainingAsync(ShardState state, float[] vectors) =>
+    private async Task CheckTrainingAsync(ShardState state, VectorBatch vectors) =>
         await RunOnFaissWorkerAsync(() =>
         {
             using var scratch = state.Topology.CreateFaissIndex();
-            scratch.Train(vectors);
+            scratch.Train(vectors.Values);
             return true;
         });
 

@@ -29,19 +29,25 @@ internal sealed record LogRecord(LogRecordKind Kind, Guid BatchId, bool CallerId
     private const int FixedBytes = 30;
 
     /// <summary>The record as a checksummed frame, ready to append.</summary>
-    public byte[] ToFrame()
+    public byte[] ToFrame() => Frame(Kind, BatchId, CallerIds, TrainFirst, Dimension, Ids, Vectors);
+
+    /// <summary>
+    /// A record's frame, written straight from the caller's spans: an add's vectors are copied once, into the frame,
+    /// on their way to the log.
+    /// </summary>
+    public static byte[] Frame(LogRecordKind kind, Guid batchId, bool callerIds, bool trainFirst, int dimension, ReadOnlySpan<long> ids, ReadOnlySpan<float> vectors)
     {
-        var frame = ChecksummedFrame.Allocate(FixedBytes + ((long)Ids.Length * sizeof(long)) + ((long)Vectors.Length * sizeof(float)));
+        var frame = ChecksummedFrame.Allocate(FixedBytes + ((long)ids.Length * sizeof(long)) + ((long)vectors.Length * sizeof(float)));
         var span = frame.AsSpan(ChecksummedFrame.HeaderBytes);
-        span[0] = (byte)Kind;
-        span[1] = (byte)((CallerIds ? 1 : 0) | (TrainFirst ? 2 : 0));
-        BatchId.TryWriteBytes(span[2..]);
-        BinaryPrimitives.WriteInt32LittleEndian(span[18..], Ids.Length);
-        BinaryPrimitives.WriteInt32LittleEndian(span[22..], Dimension);
-        BinaryPrimitives.WriteInt32LittleEndian(span[26..], Dimension == 0 ? 0 : Vectors.Length / Dimension);
-        var idBytes = MemoryMarshal.AsBytes(Ids.AsSpan());
+        span[0] = (byte)kind;
+        span[1] = (byte)((callerIds ? 1 : 0) | (trainFirst ? 2 : 0));
+        batchId.TryWriteBytes(span[2..]);
+        BinaryPrimitives.WriteInt32LittleEndian(span[18..], ids.Length);
+        BinaryPrimitives.WriteInt32LittleEndian(span[22..], dimension);
+        BinaryPrimitives.WriteInt32LittleEndian(span[26..], dimension == 0 ? 0 : vectors.Length / dimension);
+        var idBytes = MemoryMarshal.AsBytes(ids);
         idBytes.CopyTo(span[FixedBytes..]);
-        MemoryMarshal.AsBytes(Vectors.AsSpan()).CopyTo(span[(FixedBytes + idBytes.Length)..]);
+        MemoryMarshal.AsBytes(vectors).CopyTo(span[(FixedBytes + idBytes.Length)..]);
         ChecksummedFrame.Seal(frame, Magic);
         return frame;
     }
