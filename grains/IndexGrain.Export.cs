@@ -34,9 +34,9 @@ public sealed partial class IndexGrain
                 }
             }
 
-            var file = await Task.Run(merged!.Serialize);
+            using var file = await Task.Run(merged!.OpenSerializedView);
             var id = $"{DateTime.UtcNow:yyyyMMddHHmmss}-{Guid.NewGuid():N}";
-            await store.WriteAsync(ExportPath(id), file);
+            await store.WriteAsync(ExportPath(id), file.Segments);
             return new ExportInfo(id, file.Length, merged!.Count);
         }
         finally

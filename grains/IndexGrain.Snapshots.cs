@@ -26,6 +26,7 @@ public sealed partial class IndexGrain
     public async Task<IReadOnlyList<SnapshotInfo>> ListSnapshotsAsync()
     {
         var topology = RequireTopology();
+        await _housekeeping;
         var prefix = StorageLayout.Generation(Name, topology.Generation);
         var infos = new List<SnapshotInfo>();
         foreach (var path in await store.ListAsync(StorageLayout.Manifests(prefix)))
@@ -214,9 +215,23 @@ public sealed partial class IndexGrain
         // committed: the version is now taken for good, so its copy is written once, after the commit
         await store.WriteAsync(StorageLayout.Manifest(prefix, version), json);
 
-        await TruncateLogsAsync(prefix, shards);
-        await ApplyRetentionAsync(prefix, manifest);
+        _housekeeping = HousekeepAsync(prefix, shards, manifest);
         return manifest;
+    }
+
+    /// <summary>Deletes the logs a committed manifest covers and what retention no longer keeps; a failure is logged (the next commit tries again).</summary>
+    private async Task HousekeepAsync(string prefix, List<ShardSnapshotInfo> shards, IndexManifest manifest)
+    {
+        await Task.Yield(); // the commit is answered first
+        try
+        {
+            await TruncateLogsAsync(prefix, shards);
+            await ApplyRetentionAsync(prefix, manifest);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            LogHousekeepingFailed(Name, manifest.Version, e.Message);
+        }
     }
 
     /// <summary>The version after the committed one (read from the current manifest, the truth, on first use).</summary>
@@ -273,9 +288,16 @@ public sealed partial class IndexGrain
         }
     }
 
-    private async Task<T> ExclusiveAsync<T>(Func<Task<T>> work)
+    /// <summary>Takes the index's exclusive lock, once the last commit's housekeeping is done.</summary>
+    private async Task EnterExclusiveAsync()
     {
         await _exclusive.WaitAsync();
+        await _housekeeping;
+    }
+
+    private async Task<T> ExclusiveAsync<T>(Func<Task<T>> work)
+    {
+        await EnterExclusiveAsync();
         try
         {
             return await work();
@@ -293,6 +315,9 @@ public sealed partial class IndexGrain
             ? name
             : throw new ArgumentException($"A snapshot name is 1 to 128 letters, digits, '-', '_' or '.'; got '{name}'.", nameof(name));
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Index {Index}: cleaning up after snapshot version {Version} failed (the next snapshot tries again): {Reason}")]
+    private partial void LogHousekeepingFailed(string index, long version, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Index {Index}: snapshot version {Version} committed ({Count} vectors, {Bytes} bytes)")]
     private partial void LogSnapshot(string index, long version, long count, long bytes);

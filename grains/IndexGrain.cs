@@ -36,6 +36,12 @@ public sealed partial class IndexGrain(
     private bool _changedSinceSnapshot;
     private (bool Read, string? ETag, long Version) _manifest;
 
+    /// <summary>
+    /// Log truncation and retention after the last commit, run after the commit is answered; never faults. The next
+    /// exclusive operation, a listing and deactivation wait for it, so nothing races its deletes.
+    /// </summary>
+    private Task _housekeeping = Task.CompletedTask;
+
     private string Name => this.GetPrimaryKeyString();
 
     /// <inheritdoc/>
@@ -61,6 +67,8 @@ public sealed partial class IndexGrain(
     /// <inheritdoc/>
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
+        await _housekeeping;
+
         // a graceful deactivation gives back the unused rest of the id block, so numbering stays dense
         if (state.State.Spec is not null && _nextId < state.State.IdBlockEnd)
         {
@@ -80,7 +88,7 @@ public sealed partial class IndexGrain(
     {
         ArgumentNullException.ThrowIfNull(spec);
         spec.Validate();
-        await _exclusive.WaitAsync();
+        await EnterExclusiveAsync();
         try
         {
             await CreateCoreAsync(spec);
@@ -107,7 +115,7 @@ public sealed partial class IndexGrain(
     /// <inheritdoc/>
     public async Task DropAsync()
     {
-        await _exclusive.WaitAsync();
+        await EnterExclusiveAsync();
         try
         {
             if (state.State.Spec is null)

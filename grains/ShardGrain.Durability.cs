@@ -13,36 +13,30 @@ public sealed partial class ShardGrain
     public async Task<ShardSnapshotInfo> SnapshotAsync(Guid generation, string blob)
     {
         var state = await RequireAsync(generation);
-        byte[] frame;
-        long count, logFrom;
-        long[] callerIds;
-        BatchReceipt[] batches;
         await _gate.WaitAsync();
         try
         {
             EnsureCurrent(state);
             await DrainAppliedAsync();
 
-            // everything logged so far is in faiss and in segments below logFrom; the snapshot covers exactly that
-            logFrom = await state.Log.RollAsync();
-            callerIds = [.. state.CallerIds];
-            batches = state.Batches.ToArray();
-            var headroom = ShardSnapshot.Headroom(callerIds.Length, batches.Length);
-            frame = await RunOnFaissWorkerAsync(() => state.Index.Serialize(headroom));
-            count = state.Index.Count;
+            // everything logged so far is in faiss and in segments below logFrom; the snapshot covers exactly that.
+            // faiss's memory is written out where it lies, so changes wait for the write (searches go on).
+            var logFrom = await state.Log.RollAsync();
+            long[] callerIds = [.. state.CallerIds];
+            var batches = state.Batches.ToArray();
+            using var faiss = await RunOnFaissWorkerAsync(state.Index.OpenSerializedView);
+            var parts = await Task.Run(() => ShardSnapshot.Frame(callerIds, batches, faiss));
+            await store.WriteAsync(blob, parts);
+            var bytes = parts.Sum(p => (long)p.Length);
+            LogSnapshotWritten(Key, blob, state.Index.Count, bytes);
             _addedSinceSnapshot = 0;
             _snapshotRequested = default;
+            return new ShardSnapshotInfo(ShardNumber, blob, ShardSnapshot.Checksum(parts[0].Span), state.Index.Count, bytes, logFrom);
         }
         finally
         {
             _gate.Release();
         }
-
-        // searches and adds go on while the snapshot is framed and uploaded
-        await Task.Run(() => ShardSnapshot.Seal(frame, callerIds, batches));
-        await store.WriteAsync(blob, frame);
-        LogSnapshotWritten(Key, blob, count, frame.Length);
-        return new ShardSnapshotInfo(ShardNumber, blob, SnapshotChecksum(frame), count, frame.Length, logFrom);
     }
 
     /// <inheritdoc/>
@@ -257,9 +251,6 @@ public sealed partial class ShardGrain
             await previous.DisposeAsync();
         }
     }
-
-    private static string SnapshotChecksum(byte[] frame) =>
-        Convert.ToHexStringLower(frame.AsSpan(12, 8));
 
     private sealed record RestoredShard(FaissIndex Index, HashSet<long> CallerIds, RecentBatches Batches);
 

@@ -229,6 +229,22 @@ struct CallbackReader : faiss::IOReader {
     }
 };
 
+/* Hands every piece write_index writes to the caller, in order, where it lies: the large ones are faiss's own
+ * arrays (no copy is made here). */
+struct CallbackWriter : faiss::IOWriter {
+    ovf_segment_fn segment;
+    void* context;
+
+    CallbackWriter(ovf_segment_fn s, void* c) : segment(s), context(c) { name = "<segments>"; }
+
+    size_t operator()(const void* ptr, size_t item_size, size_t nitems) override {
+        const size_t bytes = item_size * nitems;
+        if (bytes == 0) return nitems;
+        if (segment(context, static_cast<const uint8_t*>(ptr), static_cast<int64_t>(bytes)) < 0) return 0;
+        return nitems;
+    }
+};
+
 }  // namespace
 
 extern "C" {
@@ -463,6 +479,14 @@ ovf_status ovf_index_deserialize(const uint8_t* data, int64_t size, ovf_index** 
     std::unique_ptr<faiss::Index> index(faiss::read_index(&reader));
     require(reader.position == reader.size, "trailing bytes after the serialized index");
     *out = as_handle(index.release());
+    OVF_CATCH
+}
+
+ovf_status ovf_index_write_segments(const ovf_index* index, ovf_segment_fn segment, void* context) {
+    OVF_TRY
+    require(index && segment, "null argument");
+    CallbackWriter writer(segment, context);
+    faiss::write_index(as_faiss(index), &writer);
     OVF_CATCH
 }
 

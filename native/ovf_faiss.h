@@ -123,6 +123,12 @@ OVF_API ovf_status ovf_index_merge_from(ovf_index* target, ovf_index* source);
 OVF_API ovf_status ovf_index_serialized_size(const ovf_index* index, int64_t* size);
 OVF_API ovf_status ovf_index_serialize_into(const ovf_index* index, uint8_t* data, int64_t capacity, int64_t* written);
 OVF_API ovf_status ovf_index_deserialize(const uint8_t* data, int64_t size, ovf_index** out);
+/* Serializes without copying: segment(context, data, size) receives each piece faiss's format is made of, in
+ * order, where it lies (the large ones point into the index's own arrays, valid until the index next changes). It
+ * returns 0, or a negative number to stop the write (the caller keeps its reason; the status is then
+ * OVF_ERR_FAISS). */
+typedef int64_t (*ovf_segment_fn)(void* context, const uint8_t* data, int64_t size);
+OVF_API ovf_status ovf_index_write_segments(const ovf_index* index, ovf_segment_fn segment, void* context);
 /* Reads an index from a stream: read(context, buffer, size) fills up to size bytes and returns how many, 0 at the
  * end, or a negative number on failure (the caller keeps its reason). Reads exactly the index's bytes. */
 typedef int64_t (*ovf_read_fn)(void* context, uint8_t* buffer, int64_t size);

@@ -47,6 +47,10 @@ lifetime.ApplicationStarted.Register(() =>
 {
     File.WriteAllText(readyFile, $"{Environment.ProcessId}\n");
     SiloLog.Ready(logger, settings.Name, settings.SiloPort, settings.GatewayPort);
+    if (OperatingSystem.IsLinux() && Environment.GetEnvironmentVariable("GLIBC_TUNABLES")?.Contains("glibc.malloc.hugetlb=1", StringComparison.Ordinal) != true)
+    {
+        SiloLog.SmallPages(logger);
+    }
 });
 lifetime.ApplicationStopping.Register(() => File.Delete(readyFile));
 _ = host.Services.GetRequiredService<IOptions<OrleansVectorsOptions>>().Value; // validate before serving
@@ -58,4 +62,7 @@ internal static partial class SiloLog
 {
     [LoggerMessage(Level = LogLevel.Information, Message = "Silo {Name} ready: silo port {SiloPort}, gateway port {GatewayPort}")]
     public static partial void Ready(ILogger logger, string name, int siloPort, int gatewayPort);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "GLIBC_TUNABLES does not hold glibc.malloc.hugetlb=1: faiss's memory is touched in 4 KiB pages, and ingest and restores run slower (see the README, Memory)")]
+    public static partial void SmallPages(ILogger logger);
 }

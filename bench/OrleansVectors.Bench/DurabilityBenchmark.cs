@@ -34,6 +34,10 @@ internal static class DurabilityBenchmark
         var vectors = Measurements.Uniform(new Random(11), count * d);
         var megabytes = (double)count * d * sizeof(float) / (1 << 20);
         Console.WriteLine($"durability: {count:N0} × {d} ({megabytes:N0} MiB), batches of {batch}, 1 silo × 4 shards, Flat L2");
+        if (Environment.GetEnvironmentVariable("GLIBC_TUNABLES")?.Contains("glibc.malloc.hugetlb=1", StringComparison.Ordinal) != true)
+        {
+            Console.WriteLine("  GLIBC_TUNABLES=glibc.malloc.hugetlb=1 is not set: faiss's memory is touched in 4 KiB pages, as a silo without it (README, Memory)");
+        }
         var report = new Report("durability", "store", "measure", "ours", "baseline", "ours/baseline", "target");
         var work = Directory.CreateTempSubdirectory("ovf-bench-durability-").FullName;
         try

@@ -14,18 +14,22 @@ internal static class ChecksummedFrame
     public const int HeaderBytes = 20;
 
     /// <summary>Writes the header of <paramref name="payload"/> into <paramref name="destination"/>.</summary>
-    public static void WriteHeader(Span<byte> destination, uint magic, ReadOnlySpan<byte> payload)
+    public static void WriteHeader(Span<byte> destination, uint magic, ReadOnlySpan<byte> payload) =>
+        WriteHeader(destination, magic, payload.Length, XxHash64.HashToUInt64(payload));
+
+    /// <summary>Writes a frame header for a payload of <paramref name="length"/> bytes whose XxHash64 is <paramref name="hash"/>.</summary>
+    public static void WriteHeader(Span<byte> destination, uint magic, long length, ulong hash)
     {
         BinaryPrimitives.WriteUInt32LittleEndian(destination, magic);
-        BinaryPrimitives.WriteInt64LittleEndian(destination[4..], payload.Length);
-        BinaryPrimitives.WriteUInt64LittleEndian(destination[12..], XxHash64.HashToUInt64(payload));
+        BinaryPrimitives.WriteInt64LittleEndian(destination[4..], length);
+        BinaryPrimitives.WriteUInt64LittleEndian(destination[12..], hash);
     }
 
     /// <summary>A frame around <paramref name="payloadLength"/> bytes that the caller fills, then seals with <see cref="Seal"/>.</summary>
     public static byte[] Allocate(long payloadLength) => new byte[checked(HeaderBytes + payloadLength)];
 
     /// <summary>Writes the header of a frame made by <see cref="Allocate"/> whose payload is filled in.</summary>
-    public static void Seal(byte[] frame, uint magic) => WriteHeader(frame, magic, frame.AsSpan(HeaderBytes));
+    public static void Seal(Span<byte> frame, uint magic) => WriteHeader(frame, magic, frame[HeaderBytes..]);
 
     /// <summary>The payload of a frame at the start of <paramref name="data"/>, what happened reading it, and the frame's length.</summary>
     public static FrameRead Read(ReadOnlyMemory<byte> data, uint magic)

@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
+using System.IO.Hashing;
 using System.Runtime.InteropServices;
+using OrleansVectors.Inference.Faiss;
 
 namespace OrleansVectors.Grains.Durability;
 
@@ -16,21 +18,14 @@ internal sealed record ShardSnapshot(long[] CallerIds, IReadOnlyList<BatchReceip
     private const int BatchBytes = 16 + sizeof(long) + sizeof(int);
 
     /// <summary>
-    /// The bytes a frame needs before faiss's: the frame header and this snapshot's metadata. faiss serializes
-    /// straight into a buffer with this much room in front (<see cref="Inference.Faiss.FaissIndex.Serialize(int)"/>),
-    /// so a shard's index is copied once on its way to storage.
+    /// A snapshot object as parts to write in order: the frame header and this snapshot's metadata (one new
+    /// buffer), then faiss's serialized form where it lies (the view's segments, no copy). The checksum covers
+    /// all of it; the view must stay open until the parts are written.
     /// </summary>
-    public static int Headroom(int callerIds, int batches) =>
-        checked(ChecksummedFrame.HeaderBytes + sizeof(long) + (callerIds * sizeof(long)) + sizeof(int) + (batches * BatchBytes) + sizeof(long));
-
-    /// <summary>
-    /// Completes a frame whose faiss bytes follow <see cref="Headroom"/> bytes: writes the metadata in front of them
-    /// and seals the frame with its checksum.
-    /// </summary>
-    public static void Seal(byte[] frame, long[] callerIds, IReadOnlyList<BatchReceipt> batches)
+    public static IReadOnlyList<ReadOnlyMemory<byte>> Frame(long[] callerIds, IReadOnlyList<BatchReceipt> batches, FaissSerializedView faiss)
     {
-        var headroom = Headroom(callerIds.Length, batches.Count);
-        var span = frame.AsSpan(ChecksummedFrame.HeaderBytes);
+        var front = new byte[checked(ChecksummedFrame.HeaderBytes + sizeof(long) + (callerIds.Length * sizeof(long)) + sizeof(int) + (batches.Count * BatchBytes) + sizeof(long))];
+        var span = front.AsSpan(ChecksummedFrame.HeaderBytes);
         BinaryPrimitives.WriteInt64LittleEndian(span, callerIds.Length);
         span = span[sizeof(long)..];
         MemoryMarshal.AsBytes(callerIds.AsSpan()).CopyTo(span);
@@ -45,9 +40,20 @@ internal sealed record ShardSnapshot(long[] CallerIds, IReadOnlyList<BatchReceip
             span = span[BatchBytes..];
         }
 
-        BinaryPrimitives.WriteInt64LittleEndian(span, frame.Length - headroom);
-        ChecksummedFrame.Seal(frame, Magic);
+        BinaryPrimitives.WriteInt64LittleEndian(span, faiss.Length);
+        var hash = new XxHash64();
+        hash.Append(front.AsSpan(ChecksummedFrame.HeaderBytes));
+        foreach (var segment in faiss.Segments)
+        {
+            hash.Append(segment.Span);
+        }
+
+        ChecksummedFrame.WriteHeader(front, Magic, front.Length - ChecksummedFrame.HeaderBytes + faiss.Length, hash.GetCurrentHashAsUInt64());
+        return [front, .. faiss.Segments];
     }
+
+    /// <summary>The checksum a frame's header records, as manifests hold it.</summary>
+    public static string Checksum(ReadOnlySpan<byte> frame) => Convert.ToHexStringLower(frame.Slice(12, 8));
 
     /// <summary>
     /// Reads a snapshot object as it streams in: its metadata, then faiss's bytes straight into a new index (made by

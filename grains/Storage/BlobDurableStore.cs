@@ -18,7 +18,7 @@ public sealed class BlobDurableStore : IDurableStore
 
     private static readonly StorageTransferOptions Transfers = new()
     {
-        InitialTransferSize = 8 << 20,
+        InitialTransferSize = 256 << 20,
         MaximumTransferSize = 8 << 20,
         MaximumConcurrency = 8,
     };
@@ -98,14 +98,21 @@ public sealed class BlobDurableStore : IDurableStore
     }
 
     /// <inheritdoc/>
-    public async Task<string> WriteAsync(string path, ReadOnlyMemory<byte> content, StoreCondition condition = default, CancellationToken cancellationToken = default)
+    public async Task<string> WriteAsync(string path, IReadOnlyList<ReadOnlyMemory<byte>> parts, StoreCondition condition = default, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(parts);
         await _created.Value.ConfigureAwait(false);
         var options = new BlobUploadOptions { TransferOptions = Transfers, Conditions = ToConditions(condition) };
+        var blob = _container.GetBlobClient(path);
         try
         {
-            var response = await _container.GetBlobClient(path).UploadAsync(BinaryData.FromBytes(content), options, cancellationToken).ConfigureAwait(false);
-            return response.Value.ETag.ToString();
+            if (parts.Count == 1)
+            {
+                return (await blob.UploadAsync(BinaryData.FromBytes(parts[0]), options, cancellationToken).ConfigureAwait(false)).Value.ETag.ToString();
+            }
+
+            await using var content = new PartsReadStream(parts);
+            return (await blob.UploadAsync(content, options, cancellationToken).ConfigureAwait(false)).Value.ETag.ToString();
         }
         catch (RequestFailedException e) when (e.Status is 409 or 412)
         {

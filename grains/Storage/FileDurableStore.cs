@@ -31,7 +31,7 @@ public sealed class FileDurableStore : IDurableStore
         try
         {
             var content = await File.ReadAllBytesAsync(FullPath(path), cancellationToken).ConfigureAwait(false);
-            return new StoredObject(content, ETagOf(content));
+            return new StoredObject(content, ETagOf([content]));
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -69,18 +69,18 @@ public sealed class FileDurableStore : IDurableStore
     }
 
     /// <inheritdoc/>
-    public async Task<string> WriteAsync(string path, ReadOnlyMemory<byte> content, StoreCondition condition = default, CancellationToken cancellationToken = default)
+    public async Task<string> WriteAsync(string path, IReadOnlyList<ReadOnlyMemory<byte>> parts, StoreCondition condition = default, CancellationToken cancellationToken = default)
     {
         var full = FullPath(path);
         Directory.CreateDirectory(Path.GetDirectoryName(full)!);
         if (condition == default)
         {
-            await ReplaceAsync(full, content, cancellationToken).ConfigureAwait(false);
-            return ETagOf(content.Span);
+            await ReplaceAsync(full, parts, cancellationToken).ConfigureAwait(false);
+            return ETagOf(parts);
         }
 
         await using var held = await LockAsync(full, cancellationToken).ConfigureAwait(false);
-        var current = File.Exists(full) ? ETagOf(await File.ReadAllBytesAsync(full, cancellationToken).ConfigureAwait(false)) : null;
+        var current = File.Exists(full) ? ETagOf([await File.ReadAllBytesAsync(full, cancellationToken).ConfigureAwait(false)]) : null;
         if (condition.MustNotExist ? current is not null : current != condition.IfMatch)
         {
             throw new StoreConflictException(path, current is null
@@ -88,8 +88,8 @@ public sealed class FileDurableStore : IDurableStore
                 : $"'{path}' changed since it was read (ETag {current}, expected {condition.IfMatch ?? "none"}).");
         }
 
-        await ReplaceAsync(full, content, cancellationToken).ConfigureAwait(false);
-        return ETagOf(content.Span);
+        await ReplaceAsync(full, parts, cancellationToken).ConfigureAwait(false);
+        return ETagOf(parts);
     }
 
     /// <inheritdoc/>
@@ -143,16 +143,29 @@ public sealed class FileDurableStore : IDurableStore
             : throw new ArgumentException($"The path '{path}' leaves the store's root.", nameof(path));
     }
 
-    private static string ETagOf(ReadOnlySpan<byte> content) => XxHash64.HashToUInt64(content).ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
+    private static string ETagOf(IReadOnlyList<ReadOnlyMemory<byte>> parts)
+    {
+        var hash = new XxHash64();
+        foreach (var part in parts)
+        {
+            hash.Append(part.Span);
+        }
 
-    private static async Task ReplaceAsync(string full, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+        return hash.GetCurrentHashAsUInt64().ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static async Task ReplaceAsync(string full, IReadOnlyList<ReadOnlyMemory<byte>> parts, CancellationToken cancellationToken)
     {
         var temporary = $"{full}.{Guid.NewGuid():N}{TemporarySuffix}";
         try
         {
             await using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0, FileOptions.Asynchronous))
             {
-                await stream.WriteAsync(content, cancellationToken).ConfigureAwait(false);
+                foreach (var part in parts)
+                {
+                    await stream.WriteAsync(part, cancellationToken).ConfigureAwait(false);
+                }
+
                 stream.Flush(flushToDisk: true);
             }
 

@@ -25,11 +25,13 @@ public interface IDurableStore
     Task<byte[]> ReadRangeAsync(string path, long offset, int length, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Writes a whole object durably and returns its new ETag. With <see cref="StoreCondition.IfMatch"/> the write happens only
-    /// while the object's ETag is that one; with <see cref="StoreCondition.IfNotExists"/> only when it is absent.
+    /// Writes a whole object, the concatenation of <paramref name="parts"/>, durably and returns its new ETag. With
+    /// <see cref="StoreCondition.IfMatch"/> the write happens only while the object's ETag is that one; with
+    /// <see cref="StoreCondition.IfNotExists"/> only when it is absent. The parts are read while the task runs and
+    /// not after (they may lie in memory lent for the write, such as a <see cref="Inference.Faiss.FaissSerializedView"/>).
     /// </summary>
     /// <exception cref="StoreConflictException">The condition did not hold: someone else wrote first.</exception>
-    Task<string> WriteAsync(string path, ReadOnlyMemory<byte> content, StoreCondition condition = default, CancellationToken cancellationToken = default);
+    Task<string> WriteAsync(string path, IReadOnlyList<ReadOnlyMemory<byte>> parts, StoreCondition condition = default, CancellationToken cancellationToken = default);
 
     /// <summary>Creates a new append-only object (a log segment); it must not exist yet.</summary>
     /// <exception cref="StoreConflictException">The object exists.</exception>
@@ -40,6 +42,18 @@ public interface IDurableStore
 
     /// <summary>Deletes an object; a missing one is not an error.</summary>
     Task DeleteAsync(string path, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Writes of a single buffer.</summary>
+public static class DurableStoreExtensions
+{
+    /// <summary>Writes a whole object from one buffer; see <see cref="IDurableStore.WriteAsync"/>.</summary>
+    /// <exception cref="StoreConflictException">The condition did not hold: someone else wrote first.</exception>
+    public static Task<string> WriteAsync(this IDurableStore store, string path, ReadOnlyMemory<byte> content, StoreCondition condition = default, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        return store.WriteAsync(path, [content], condition, cancellationToken);
+    }
 }
 
 /// <summary>An append-only object being written: each append is durable when its task completes.</summary>

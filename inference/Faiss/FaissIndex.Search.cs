@@ -124,7 +124,7 @@ public sealed partial class FaissIndex
         var native = ToNative(parameters);
 
         // faiss 1.7.3 applies a per-call efSearch only by setting it on the index for the call.
-        using var scope = native.EfSearch > 0 ? EnterWrite() : EnterRead();
+        using var scope = native.EfSearch > 0 ? EnterExclusive() : EnterRead();
         RequireTrained("searching");
         fixed (float* x = queries)
         fixed (float* d = distances)

@@ -16,28 +16,68 @@ public sealed partial class FaissIndex
 {
     /// <summary>Serializes the index into a new byte array (faiss's format).</summary>
     /// <exception cref="ObjectDisposedException">The index was disposed.</exception>
-    public byte[] Serialize() => Serialize(headroom: 0);
-
-    /// <summary>
-    /// Serializes the index into a new byte array after <paramref name="headroom"/> zero bytes that the caller fills
-    /// (a header, say), so a framed copy of a large index costs no second copy.
-    /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="headroom"/> is negative.</exception>
-    /// <exception cref="ObjectDisposedException">The index was disposed.</exception>
-    public unsafe byte[] Serialize(int headroom)
+    public unsafe byte[] Serialize()
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(headroom);
         using (EnterRead())
         {
             IndexSerializedSize(_handle, out var size).ThrowIfFailed();
-            var bytes = GC.AllocateUninitializedArray<byte>(checked(headroom + (int)size));
-            bytes.AsSpan(0, headroom).Clear();
+            var bytes = GC.AllocateUninitializedArray<byte>(checked((int)size));
             fixed (byte* data = bytes)
             {
-                IndexSerializeInto(_handle, data + headroom, size, out _).ThrowIfFailed();
+                IndexSerializeInto(_handle, data, size, out _).ThrowIfFailed();
             }
 
             return bytes;
+        }
+    }
+
+    /// <summary>
+    /// The index's serialized form (faiss's format, the bytes <see cref="Serialize()"/> makes) without a copy of it:
+    /// the large pieces are faiss's own arrays. The view pins the index: until it is disposed, the index cannot
+    /// change (<see cref="Add(ReadOnlySpan{float})"/> and the other mutations throw <see cref="InvalidOperationException"/>),
+    /// and disposing the index frees its memory only once the view is disposed. Searches go on meanwhile.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The index was disposed.</exception>
+    public unsafe FaissSerializedView OpenSerializedView()
+    {
+        using (EnterRead())
+        {
+            var collector = new SegmentCollector();
+            var context = GCHandle.Alloc(collector);
+            try
+            {
+                var status = IndexWriteSegments(_handle, &CollectSegment, GCHandle.ToIntPtr(context));
+                if (collector.Failure is { } failure)
+                {
+                    ExceptionDispatchInfo.Throw(failure);
+                }
+
+                status.ThrowIfFailed();
+            }
+            finally
+            {
+                context.Free();
+            }
+
+            Interlocked.Increment(ref _pins);
+            return new FaissSerializedView(this, collector.Finish());
+        }
+    }
+
+    [UnmanagedCallersOnly(CallConvs = [typeof(CallConvCdecl)])]
+    private static unsafe long CollectSegment(nint context, byte* data, long size)
+    {
+        var collector = (SegmentCollector)GCHandle.FromIntPtr(context).Target!;
+        try
+        {
+            collector.Add(data, size);
+            return 0;
+        }
+        catch (Exception e)
+        {
+            // never across the native frames: kept, and rethrown once faiss has returned
+            collector.Failure = e;
+            return -1;
         }
     }
 

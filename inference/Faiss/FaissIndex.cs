@@ -34,6 +34,7 @@ public sealed partial class FaissIndex : IDisposable
     private long _count;
     private bool _isTrained;
     private bool _disposed;
+    private int _pins;
 
     private FaissIndex(FaissIndexHandle handle, string? description)
     {
@@ -127,11 +128,34 @@ public sealed partial class FaissIndex : IDisposable
             }
 
             _disposed = true;
-            _handle.Dispose();
+            if (Volatile.Read(ref _pins) == 0)
+            {
+                _handle.Dispose();
+            }
         }
         finally
         {
             _lock.ExitWriteLock();
+        }
+    }
+
+    /// <summary>Ends a <see cref="FaissSerializedView"/>'s pin; the last one frees an index disposed meanwhile.</summary>
+    internal void Unpin()
+    {
+        if (Interlocked.Decrement(ref _pins) == 0)
+        {
+            _lock.EnterWriteLock();
+            try
+            {
+                if (_disposed)
+                {
+                    _handle.Dispose(); // a SafeHandle: a second Dispose does nothing
+                }
+            }
+            finally
+            {
+                _lock.ExitWriteLock();
+            }
         }
     }
 
@@ -153,7 +177,21 @@ public sealed partial class FaissIndex : IDisposable
         return scope;
     }
 
+    /// <summary>Exclusive access for a change to the index (refused while a serialized view pins it).</summary>
     private LockScope EnterWrite()
+    {
+        var scope = EnterExclusive();
+        if (_pins > 0)
+        {
+            scope.Dispose();
+            throw new InvalidOperationException("The index is pinned by a serialized view (OpenSerializedView) and cannot change until the view is disposed.");
+        }
+
+        return scope;
+    }
+
+    /// <summary>Exclusive access that changes nothing a serialized view references (a search setting efSearch).</summary>
+    private LockScope EnterExclusive()
     {
         _lock.EnterWriteLock();
         var scope = new LockScope(_lock, exclusive: true);

@@ -106,6 +106,10 @@ internal static unsafe partial class NativeFaissMethods
     [LibraryImport(Library, EntryPoint = "ovf_index_serialize_into")]
     internal static partial FaissStatus IndexSerializeInto(FaissIndexHandle index, byte* data, long capacity, out long written);
 
+    /// <summary>Hands the pieces of the index's serialized form, in order and where they lie, to <paramref name="segment"/>.</summary>
+    [LibraryImport(Library, EntryPoint = "ovf_index_write_segments")]
+    internal static partial FaissStatus IndexWriteSegments(FaissIndexHandle index, delegate* unmanaged[Cdecl]<nint, byte*, long, long> segment, nint context);
+
     /// <summary>Reads an index from faiss's serialized form. Returns Faiss for bytes faiss cannot read.</summary>
     [LibraryImport(Library, EntryPoint = "ovf_index_deserialize")]
     internal static partial FaissStatus IndexDeserialize(byte* data, long size, out FaissIndexHandle index);

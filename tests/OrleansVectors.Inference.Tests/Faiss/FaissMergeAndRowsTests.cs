@@ -80,16 +80,36 @@ public sealed class FaissMergeAndRowsTests
     }
 
     [Fact]
-    public void Serializing_with_headroom_leaves_room_in_front_of_the_same_bytes()
+    public void A_serialized_view_holds_the_serialized_bytes_and_pins_the_index_until_disposed()
     {
-        using var index = FaissIndex.Create(D);
-        index.Add(TestData.Uniform(100, D, seed: 6));
+        var index = FaissIndex.Create(D, "IDMap,Flat");
+        index.AddWithIds(TestData.Uniform(1000, D, seed: 6), Ids(100, 1000));
         var plain = index.Serialize();
-        var roomy = index.Serialize(headroom: 37);
-        Assert.Equal(plain, roomy.AsSpan(37).ToArray());
-        Assert.All(roomy[..37], b => Assert.Equal(0, b));
-        using var back = FaissIndex.Deserialize(roomy.AsSpan(37));
-        Assert.Equal(100, back.Count);
+        var view = index.OpenSerializedView();
+        Assert.Equal(plain.Length, view.Length);
+        Assert.Equal(plain, view.Segments.SelectMany(s => s.ToArray()).ToArray());
+        Assert.Contains(view.Segments, s => s.Length >= 1000 * D * sizeof(float)); // the vectors, where faiss keeps them
+
+        // searches go on; changes wait for the view
+        Assert.Equal(100, index.Search(TestData.Uniform(1, D, seed: 6), 1).Labels[0]);
+        var refused = Assert.Throws<InvalidOperationException>(() => index.AddWithIds(TestData.Uniform(1, D, seed: 9), [5]));
+        Assert.Contains("serialized view", refused.Message, StringComparison.Ordinal);
+        Assert.Throws<InvalidOperationException>(() => index.Remove([100]));
+
+        // disposing the index keeps its memory until the view is done with it
+        index.Dispose();
+        Assert.Equal(plain, view.Segments.SelectMany(s => s.ToArray()).ToArray());
+        view.Dispose();
+        view.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => index.Serialize());
+
+        using var again = FaissIndex.Deserialize(plain);
+        using (again.OpenSerializedView())
+        {
+        }
+
+        again.AddWithIds(TestData.Uniform(1, D, seed: 9), [5]);
+        Assert.Equal(1001, again.Count);
     }
 
     [Fact]
