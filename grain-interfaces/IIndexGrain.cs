@@ -100,6 +100,6 @@ public interface IIndexGrain : IGrainWithStringKey
     Task DeleteExportAsync(string exportId);
 
     /// <summary>A shard's log has grown past the snapshot threshold: snapshot soon (coalesced; fire and forget).</summary>
-    [Alias("RequestSnapshot"), OneWay]
+    [Alias("RequestSnapshot"), OneWay, ClusterInternal]
     Task RequestSnapshotAsync();
 }

@@ -4,9 +4,10 @@ namespace OrleansVectors.GrainInterfaces;
 
 /// <summary>
 /// One shard of an index (key "index/shard"): a faiss index over its part of the vectors, keyed by global ids,
-/// placed by the shard placement strategy. Reached through <see cref="IIndexGrain"/> and <see cref="IQueryGrain"/>.
+/// placed by the shard placement strategy. Reached through <see cref="IIndexGrain"/> and <see cref="IQueryGrain"/>;
+/// clients cannot call it (<see cref="ClusterInternalAttribute"/>).
 /// </summary>
-[Alias("ov.IShardGrain")]
+[Alias("ov.IShardGrain"), ClusterInternal]
 public interface IShardGrain : IGrainWithStringKey
 {
     /// <summary>Creates the shard's index for a spec and generation (idempotent for the same generation).</summary>

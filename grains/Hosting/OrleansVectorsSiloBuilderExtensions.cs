@@ -6,8 +6,9 @@ using Orleans.Persistence.FileStorage;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 using OrleansVectors.Grains.Models;
 using OrleansVectors.Grains.Placement;
-using OrleansVectors.Grains.Threading;
+using OrleansVectors.Grains.Security;
 using OrleansVectors.Grains.Storage;
+using OrleansVectors.Grains.Threading;
 
 namespace OrleansVectors.Grains.Hosting;
 
@@ -36,6 +37,7 @@ public static class OrleansVectorsSiloBuilderExtensions
             [SiloMetadataAcceleratorSilos.MetadataKey] = options.HasAccelerator ? "true" : "false",
         });
         builder.Services.AddOrleansVectors(configure);
+        builder.AddIncomingGrainCallFilter<ClusterInternalCallFilter>();
         return builder;
     }
 

@@ -25,6 +25,9 @@ public sealed partial class FaissIndex : IDisposable
     /// </summary>
     public const int MaxK = 1 << 16;
 
+    /// <summary>The largest vector dimension an index takes.</summary>
+    public const int MaxDimension = 1 << 16;
+
     /// <summary>The largest per-call <see cref="FaissSearchParameters.EfSearch"/>: faiss allocates a heap of this size per thread.</summary>
     public const int MaxEfSearch = 1 << 16;
 
@@ -52,15 +55,16 @@ public sealed partial class FaissIndex : IDisposable
     /// <param name="description">A faiss index-factory string: "Flat", "IVF100,Flat", "HNSW32", "IDMap,Flat", "IVF64,PQ8", …</param>
     /// <param name="metric">L2 (default) or inner product.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="dimension"/> is less than 1, or the metric is unknown.</exception>
-    /// <exception cref="ArgumentException"><paramref name="description"/> is empty or faiss cannot parse it for this dimension.</exception>
+    /// <exception cref="ArgumentException"><paramref name="description"/> is empty, outside the grammar of <see cref="FaissFactoryString"/>, or faiss cannot build it for this dimension.</exception>
     public static FaissIndex Create(int dimension, string description = "Flat", FaissMetric metric = FaissMetric.L2)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
-        ArgumentException.ThrowIfNullOrWhiteSpace(description);
         if (!Enum.IsDefined(metric))
         {
             throw new ArgumentOutOfRangeException(nameof(metric), metric, "The metric must be L2 or InnerProduct.");
         }
+
+        // faiss aborts the process on many out-of-range parameters: only strings of the grammar reach it
+        FaissFactoryString.Parse(description, dimension);
 
         var status = IndexFactory(dimension, description, metric, out var handle);
         if (status != FaissStatus.Ok)

@@ -29,6 +29,33 @@ public sealed class RoutingAndInputTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task A_client_calling_a_shard_grain_directly_is_refused_and_the_index_is_unchanged()
+    {
+        var index = fixture.Index("internal-calls");
+        await index.CreateAsync(new IndexSpec { Dimension = D, ShardCount = 2 });
+        await fixture.AddAsync(index, VectorBatch.FromRows(TestData.Uniform(10, D, seed: 1), D));
+        var queries = VectorBatch.FromRows(TestData.Uniform(2, D, seed: 2), D);
+        var before = await fixture.Query.SearchAsync("internal-calls", queries, 3);
+
+        var shard = fixture.Client.GetGrain<IShardGrain>("internal-calls/0");
+        foreach (var call in new Func<Task>[]
+        {
+            () => shard.InitializeAsync(new IndexSpec { Dimension = D, ShardCount = 2 }, Guid.NewGuid()),
+            () => shard.DescribeAsync(),
+        })
+        {
+            var refused = await Assert.ThrowsAsync<UnauthorizedAccessException>(call);
+            Assert.Contains("IShardGrain", refused.Message, StringComparison.Ordinal);
+            Assert.Contains("internal to the cluster", refused.Message, StringComparison.Ordinal);
+        }
+
+        // grains still call shards; the index answers as before
+        Assert.Equal(10, await index.CountAsync());
+        var after = await fixture.Query.SearchAsync("internal-calls", queries, 3);
+        Assert.Equal(before.Labels.ToArray(), after.Labels.ToArray());
+    }
+
+    [Fact]
     public async Task Bad_input_gets_specific_exceptions_and_leaves_the_index_unchanged()
     {
         var index = fixture.Index("bad-input");
