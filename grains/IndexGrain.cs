@@ -270,6 +270,17 @@ public sealed partial class IndexGrain(
         // one: exceptions cross the wire, and FaissException is not an Orleans-serializable type).
         try
         {
+            var layout = FaissFactoryString.Parse(ShardTopology.FaissFactoryOf(spec.Factory), spec.Dimension);
+            var silos = Math.Max(1, (await GrainFactory.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true)).Count);
+            var perSilo = layout.CreateBytes * ((spec.ShardCount + silos - 1) / silos);
+            if (perSilo > options.Value.CreateMemoryBudget)
+            {
+                throw new ArgumentException(
+                    $"The factory string '{spec.Factory}' takes about {layout.CreateBytes / (1 << 20):N0} MiB per shard as soon as it is created: " +
+                    $"{perSilo / (1 << 20):N0} MiB on each of {silos} silo(s) for {spec.ShardCount} shards, past the budget of " +
+                    $"{options.Value.CreateMemoryBudget / (1 << 20):N0} MiB per silo (OrleansVectors:CreateMemoryBudget). Use fewer IVF lists or shards.");
+            }
+
             FaissIndex.Create(spec.Dimension, ShardTopology.FaissFactoryOf(spec.Factory), ShardTopology.FaissMetricOf(spec.Metric)).Dispose();
         }
         catch (ArgumentException e)

@@ -37,6 +37,13 @@ public sealed class OrleansVectorsOptions
     /// </summary>
     public TimeSpan RestoreWait { get; set; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// The memory an index's shards may take on one silo as soon as they are created (IVF quantizers, codebooks,
+    /// transforms: estimated from the factory string), in bytes; a create past it is refused. Default: a quarter of
+    /// the memory available to the process.
+    /// </summary>
+    public long CreateMemoryBudget { get; set; } = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4;
+
     /// <summary>Whether this silo has an accelerator, after detection.</summary>
     public bool HasAccelerator => Accelerator ?? File.Exists("/dev/nvidiactl");
 }
@@ -72,6 +79,11 @@ public sealed class OrleansVectorsOptionsValidator : IValidateOptions<OrleansVec
         if (options.RestoreWait <= TimeSpan.Zero || options.RestoreWait > TimeSpan.FromHours(1))
         {
             failures.Add($"OrleansVectors:RestoreWait must be positive and at most an hour; got {options.RestoreWait}.");
+        }
+
+        if (options.CreateMemoryBudget < 1 << 20)
+        {
+            failures.Add($"OrleansVectors:CreateMemoryBudget must be at least 1 MiB; got {options.CreateMemoryBudget}.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

@@ -55,6 +55,20 @@ public sealed class RoutingAndInputTests(ClusterFixture fixture)
         Assert.Equal(before.Labels.ToArray(), after.Labels.ToArray());
     }
 
+    [Theory]
+    [InlineData("PQ0", 4, "PQ sub-quantizer count")]
+    [InlineData("IVF0,Flat", 4, "IVF list count must be between 1 and 1048576; got 0")]
+    [InlineData("HNSW1", 4, "HNSW neighbour count must be between 4 and 128; got 1")]
+    [InlineData("IVF1048576,Flat", 256, "OrleansVectors:CreateMemoryBudget")]
+    public async Task Hostile_factory_strings_are_refused_at_create_and_every_silo_stays_up(string factory, int shards, string reason)
+    {
+        var index = fixture.Index($"hostile-{shards}-{factory.Replace(',', '-')}");
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => index.CreateAsync(new IndexSpec { Dimension = 128, Factory = factory, ShardCount = shards }));
+        Assert.Contains(reason, error.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAnyAsync<Exception>(() => index.DescribeAsync()); // nothing was created
+        Assert.Equal(fixture.Cluster.Silos.Count, (await fixture.Client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true)).Count);
+    }
+
     [Fact]
     public async Task Bad_input_gets_specific_exceptions_and_leaves_the_index_unchanged()
     {
