@@ -106,3 +106,44 @@ public sealed class ShardLostException : Exception
     {
     }
 }
+
+/// <summary>
+/// A reply would be larger than one message may carry (<see cref="QueryOptions.MaxReplyBytes"/>): the caller sends
+/// fewer queries per call, a smaller k, or a tighter threshold. The client library splits its queries and tries
+/// again.
+/// </summary>
+[GenerateSerializer, Alias("ov.ReplyTooLargeException")]
+public sealed class ReplyTooLargeException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public ReplyTooLargeException(string message, int queries, long bytes)
+        : base(message)
+    {
+        Queries = queries;
+        Bytes = bytes;
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public ReplyTooLargeException()
+        : this("The reply is too large.", 0, 0)
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public ReplyTooLargeException(string message)
+        : this(message, 0, 0)
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public ReplyTooLargeException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+
+    /// <summary>How many queries the refused call held.</summary>
+    [Id(0)] public int Queries { get; }
+
+    /// <summary>The size the reply would have had, in bytes.</summary>
+    [Id(1)] public long Bytes { get; }
+}

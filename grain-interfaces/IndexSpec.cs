@@ -64,9 +64,24 @@ public sealed record IndexSpec
             throw new ArgumentException($"InputDimension must be at least 1; got {InputDimension}.", nameof(InputDimension));
         }
 
-        if (MatchThreshold is { } threshold && !double.IsFinite(threshold))
+        if (MatchThreshold is { } threshold)
         {
-            throw new ArgumentException($"MatchThreshold must be a finite number; got {threshold}.", nameof(MatchThreshold));
+            RequireThreshold(threshold, Metric, nameof(MatchThreshold));
+        }
+    }
+
+    /// <summary>Throws unless <paramref name="threshold"/> is a match threshold that works for <paramref name="metric"/>.</summary>
+    /// <exception cref="ArgumentException">It is not finite, outside the float range, or negative for L2.</exception>
+    public static void RequireThreshold(double threshold, VectorMetric metric, string paramName)
+    {
+        if (!double.IsFinite(threshold) || Math.Abs(threshold) > float.MaxValue)
+        {
+            throw new ArgumentException($"A match threshold must be a finite number within ±{float.MaxValue:g3} (distances are floats); got {threshold:g}.", paramName);
+        }
+
+        if (metric == VectorMetric.L2 && threshold < 0)
+        {
+            throw new ArgumentException($"An L2 match threshold is a squared distance and cannot be negative; got {threshold:g}.", paramName);
         }
     }
 }

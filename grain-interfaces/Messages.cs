@@ -24,6 +24,43 @@ public sealed record QueryOptions
 
     /// <summary>The largest k a cluster query accepts (faiss's GPU limit): results stay well inside a message.</summary>
     public const int MaxK = 2048;
+
+    /// <summary>The longest <see cref="ShardTimeout"/>.</summary>
+    public static readonly TimeSpan MaxShardTimeout = TimeSpan.FromMinutes(10);
+
+    /// <summary>The most shards queried at once.</summary>
+    public const int MaxMaxConcurrency = 1024;
+
+    /// <summary>
+    /// The largest reply a query may have, in bytes (12 a neighbour or match): a third of Orleans' 100 MB message
+    /// limit. Larger replies are refused with <see cref="ReplyTooLargeException"/> before they are sent.
+    /// </summary>
+    public const int MaxReplyBytes = 32 << 20;
+
+    /// <summary>Throws unless every option is within the range that works.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of its range (the message names it).</exception>
+    public void Validate()
+    {
+        if (ShardTimeout <= TimeSpan.Zero || ShardTimeout > MaxShardTimeout)
+        {
+            throw new ArgumentOutOfRangeException(nameof(ShardTimeout), ShardTimeout, $"ShardTimeout must be positive and at most {MaxShardTimeout.TotalMinutes:0} minutes.");
+        }
+
+        if (MaxConcurrency is < 1 or > MaxMaxConcurrency)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxConcurrency), MaxConcurrency, $"MaxConcurrency must be between 1 and {MaxMaxConcurrency}.");
+        }
+
+        if (NProbe is < 1 or > 1 << 20)
+        {
+            throw new ArgumentOutOfRangeException(nameof(NProbe), NProbe, "NProbe must be between 1 and 1048576 (the most IVF lists an index has).");
+        }
+
+        if (EfSearch is < 1 or > 1 << 16)
+        {
+            throw new ArgumentOutOfRangeException(nameof(EfSearch), EfSearch, "EfSearch must be between 1 and 65536.");
+        }
+    }
 }
 
 /// <summary>Where an index's shards are and how full they are.</summary>

@@ -105,4 +105,27 @@ public sealed class RangeResults
     /// <summary>Packs results.</summary>
     public static RangeResults Create(ReadOnlySpan<long> offsets, ReadOnlySpan<float> distances, ReadOnlySpan<long> labels, int[]? failedShards = null) =>
         new(MemoryMarshal.AsBytes(offsets).ToArray(), MemoryMarshal.AsBytes(distances).ToArray(), MemoryMarshal.AsBytes(labels).ToArray(), failedShards ?? []);
+
+    /// <summary>The results of consecutive query batches as one (queries in order; failed shards merged).</summary>
+    public static RangeResults Concat(IReadOnlyList<RangeResults> parts)
+    {
+        ArgumentNullException.ThrowIfNull(parts);
+        var offsets = new long[parts.Sum(p => p.QueryCount) + 1];
+        var row = 0;
+        long total = 0;
+        foreach (var part in parts)
+        {
+            var own = part.Offsets;
+            for (var i = 1; i < own.Length; i++)
+            {
+                offsets[++row] = total + own[i];
+            }
+
+            total += part.Labels.Length;
+        }
+
+        var distances = parts.SelectMany(p => p.Distances.ToArray()).ToArray();
+        var labels = parts.SelectMany(p => p.Labels.ToArray()).ToArray();
+        return Create(offsets, distances, labels, [.. parts.SelectMany(p => p.FailedShards).Distinct()]);
+    }
 }

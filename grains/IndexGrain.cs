@@ -86,6 +86,7 @@ public sealed partial class IndexGrain(
     /// <inheritdoc/>
     public async Task<IndexDescription> CreateAsync(IndexSpec spec)
     {
+        IndexNames.Require(Name, "name");
         ArgumentNullException.ThrowIfNull(spec);
         spec.Validate();
         await EnterExclusiveAsync();

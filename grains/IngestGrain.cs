@@ -18,6 +18,7 @@ public sealed class IngestGrain : Grain, IIngestGrain
     /// <inheritdoc/>
     public Task<AddReceipt> AddAsync(string index, AddRequest request)
     {
+        IndexNames.Require(index);
         ArgumentNullException.ThrowIfNull(request);
         var (batchId, vectors, ids) = (request.BatchId, request.Vectors, request.Ids);
         return _maps.WithFreshTopologyAsync(GrainFactory, index, async topology =>

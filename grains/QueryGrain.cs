@@ -3,7 +3,6 @@ using Orleans.Concurrency;
 using OrleansVectors.GrainInterfaces;
 using OrleansVectors.Grains.Models;
 using OrleansVectors.Grains.Topology;
-using OrleansVectors.Inference.Faiss;
 
 namespace OrleansVectors.Grains;
 
@@ -20,8 +19,11 @@ public sealed partial class QueryGrain(IModelHost models, ILogger<QueryGrain> lo
     /// <inheritdoc/>
     public async Task<NeighborResults> SearchAsync(string index, VectorBatch queries, int k, QueryOptions? options = null, CancellationToken cancellationToken = default)
     {
+        IndexNames.Require(index);
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(k, QueryOptions.MaxK);
+        ArgumentNullException.ThrowIfNull(queries);
+        RequireReplyFits(index, queries.Count, (long)queries.Count * k, $"send at most {Math.Max(1, QueryOptions.MaxReplyBytes / (12 * k))} queries per call with k = {k}");
         options = Check(options);
         return await _maps.WithFreshTopologyAsync(GrainFactory, index, async topology =>
         {
@@ -34,45 +36,42 @@ public sealed partial class QueryGrain(IModelHost models, ILogger<QueryGrain> lo
     /// <inheritdoc/>
     public async Task<RangeResults> MatchAsync(string index, VectorBatch queries, float? threshold = null, QueryOptions? options = null, CancellationToken cancellationToken = default)
     {
+        IndexNames.Require(index);
         options = Check(options);
         return await _maps.WithFreshTopologyAsync(GrainFactory, index, async topology =>
         {
             var radius = threshold ?? (float?)topology.Spec.MatchThreshold
                 ?? throw new InvalidOperationException($"No match threshold: pass one to this call or create index '{index}' with a MatchThreshold.");
-            if (!float.IsFinite(radius))
-            {
-                throw new ArgumentException($"The threshold must be a finite number; got {radius}.", nameof(threshold));
-            }
-
+            IndexSpec.RequireThreshold(radius, topology.Spec.Metric, nameof(threshold));
             var embeddings = await Embed(topology, queries);
             var results = await FanOutAsync(topology, options, (shard, ct) => shard.RangeSearchAsync(topology.Generation, embeddings, radius, options, ct), cancellationToken);
+            RequireReplyFits(index, embeddings.Count, results.Values.Sum(r => (long)r.Labels.Length), "send fewer queries per call or use a tighter threshold");
             return TopKMerge.MergeRanges([.. results.Values], embeddings.Count, topology.Spec.Metric, results.Failed);
         });
     }
 
     /// <inheritdoc/>
     public async Task<VectorBatch> EmbedAsync(string index, VectorBatch inputs) =>
-        await _maps.WithFreshTopologyAsync(GrainFactory, index, topology => Embed(topology, inputs));
+        await _maps.WithFreshTopologyAsync(GrainFactory, IndexNames.Require(index), topology => Embed(topology, inputs));
 
     private static QueryOptions Check(QueryOptions? options)
     {
         options ??= QueryOptions.Default;
-        if (options.ShardTimeout <= TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(options), options.ShardTimeout, "ShardTimeout must be positive.");
-        }
-
-        if (options.MaxConcurrency < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(options), options.MaxConcurrency, "MaxConcurrency must be at least 1.");
-        }
-
-        if (options.NProbe is < 1 || options.EfSearch is < 1 or > FaissIndex.MaxEfSearch)
-        {
-            throw new ArgumentOutOfRangeException(nameof(options), $"NProbe must be at least 1 and EfSearch between 1 and {FaissIndex.MaxEfSearch}.");
-        }
-
+        options.Validate();
         return options;
+    }
+
+    /// <summary>Refuses a reply of <paramref name="results"/> neighbours or matches past what a message may carry.</summary>
+    private static void RequireReplyFits(string index, int queries, long results, string remedy)
+    {
+        var bytes = results * (sizeof(float) + sizeof(long));
+        if (bytes > QueryOptions.MaxReplyBytes)
+        {
+            throw new ReplyTooLargeException(
+                $"The reply to {queries} queries on index '{index}' would hold {results:N0} results ({bytes / (1 << 20):N0} MiB), past the {QueryOptions.MaxReplyBytes >> 20} MiB a reply may carry: {remedy} (VectorIndexClient splits its queries for you).",
+                queries,
+                bytes);
+        }
     }
 
     private async Task<VectorBatch> Embed(ShardTopology topology, VectorBatch queries)

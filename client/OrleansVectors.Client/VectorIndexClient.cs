@@ -235,7 +235,7 @@ public sealed class VectorIndexClient(IGrainFactory grains)
         var query = grains.GetGrain<IQueryGrain>(0);
 
         // rows per message: the queries and each reply (12 bytes a neighbour) stay well inside a message
-        var perMessage = Math.Max(1, Math.Min(VectorBatch.MaxBytes / (sizeof(float) * dimension), (32 << 20) / (12 * k)));
+        var perMessage = Math.Max(1, Math.Min(VectorBatch.MaxBytes / (sizeof(float) * dimension), QueryOptions.MaxReplyBytes / (12 * k)));
         perMessage = Math.Min(perMessage, DefaultBatchRows);
         if (rows <= perMessage)
         {
@@ -255,10 +255,31 @@ public sealed class VectorIndexClient(IGrainFactory grains)
     }
 
     /// <summary>Every stored vector within <paramref name="threshold"/> of each query row (null: the index's match threshold).</summary>
-    public Task<RangeResults> MatchAsync(string name, ReadOnlyMemory<float> queries, int dimension, float? threshold = null, QueryOptions? options = null, CancellationToken cancellationToken = default)
+    public async Task<RangeResults> MatchAsync(string name, ReadOnlyMemory<float> queries, int dimension, float? threshold = null, QueryOptions? options = null, CancellationToken cancellationToken = default)
     {
-        RowCount(queries, dimension);
-        return grains.GetGrain<IQueryGrain>(0).MatchAsync(name, VectorBatch.FromRows(queries.Span, dimension), threshold, options, cancellationToken);
+        var rows = RowCount(queries, dimension);
+        IndexNames.Require(name, nameof(name));
+        var query = grains.GetGrain<IQueryGrain>(0);
+
+        // a reply's size is known only once the shards have searched: queries go in messages of at most
+        // DefaultBatchRows, and a message whose matches would not fit in a reply is halved and sent again
+        var parts = new List<RangeResults>();
+        var perMessage = Math.Min(rows, Math.Max(1, Math.Min(DefaultBatchRows, VectorBatch.MaxBytes / (sizeof(float) * dimension))));
+        for (var start = 0; start < rows;)
+        {
+            var count = Math.Min(perMessage, rows - start);
+            try
+            {
+                parts.Add(await query.MatchAsync(name, VectorBatch.FromRows(queries.Span.Slice(start * dimension, count * dimension), dimension), threshold, options, cancellationToken));
+                start += count;
+            }
+            catch (ReplyTooLargeException) when (count > 1)
+            {
+                perMessage = count / 2;
+            }
+        }
+
+        return parts.Count == 1 ? parts[0] : RangeResults.Concat(parts);
     }
 
     /// <summary>The embeddings the index's model gives raw inputs (the inputs themselves when it has no model).</summary>
@@ -268,11 +289,7 @@ public sealed class VectorIndexClient(IGrainFactory grains)
         return await grains.GetGrain<IQueryGrain>(0).EmbedAsync(name, VectorBatch.FromRows(inputs.Span, dimension));
     }
 
-    private IIndexGrain Index(string name)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        return grains.GetGrain<IIndexGrain>(name);
-    }
+    private IIndexGrain Index(string name) => grains.GetGrain<IIndexGrain>(IndexNames.Require(name, nameof(name)));
 
     private static int RowCount(ReadOnlyMemory<float> values, int dimension)
     {

@@ -96,6 +96,12 @@ public sealed class ShardTopology(ShardMap map)
             throw stale;
         }
 
+        // the caller's request was too big: not a shard failure, and a partial answer would hide it
+        if (failures.Select(f => f.Error).OfType<ReplyTooLargeException>().FirstOrDefault() is { } tooLarge)
+        {
+            throw tooLarge;
+        }
+
         if (failures.Count > 0 && (!policy.AllowPartial || failures.Count == outcomes.Length))
         {
             var (shard, _, error) = failures[0];

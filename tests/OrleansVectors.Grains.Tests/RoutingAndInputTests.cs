@@ -69,6 +69,80 @@ public sealed class RoutingAndInputTests(ClusterFixture fixture)
         Assert.Equal(fixture.Cluster.Silos.Count, (await fixture.Client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true)).Count);
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData("a/b")]
+    [InlineData("-leading-dash")]
+    [InlineData("bad\nname forged: log line")]
+    [InlineData("ünïcode")]
+    [InlineData("x0123456789012345678901234567890123456789012345678901234567890123")] // 65 characters
+    public async Task Index_names_outside_the_set_are_refused_everywhere_with_the_rule(string name)
+    {
+        var queries = VectorBatch.FromRows(TestData.Uniform(2, D, seed: 2), D);
+        var calls = new List<Func<Task>>
+        {
+            () => fixture.Query.SearchAsync(name, queries, 3),
+            () => fixture.Query.MatchAsync(name, queries, 1f),
+            () => fixture.Client.GetGrain<IIngestGrain>(0).AddAsync(name, new AddRequest(Guid.NewGuid(), queries)),
+        };
+        if (name.Length > 0)
+        {
+            // (an empty grain key is refused by Orleans itself, before any call)
+            calls.Add(() => fixture.Index(name).CreateAsync(new IndexSpec { Dimension = D }));
+        }
+
+        foreach (var call in calls)
+        {
+            var error = await Assert.ThrowsAsync<ArgumentException>(call);
+            Assert.Contains("Index names are 1 to 64 ASCII letters", error.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain('\n', error.Message);
+        }
+    }
+
+    [Fact]
+    public async Task Options_and_thresholds_outside_the_ranges_that_work_are_refused()
+    {
+        var index = fixture.Index("option-ranges");
+        await index.CreateAsync(new IndexSpec { Dimension = D, ShardCount = 2 });
+        await fixture.AddAsync(index, VectorBatch.FromRows(TestData.Uniform(10, D, seed: 1), D));
+        var queries = VectorBatch.FromRows(TestData.Uniform(2, D, seed: 2), D);
+
+        var timeout = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => fixture.Query.SearchAsync("option-ranges", queries, 3, new QueryOptions { ShardTimeout = TimeSpan.FromDays(100) }));
+        Assert.Contains("ShardTimeout must be positive and at most 10 minutes", timeout.Message, StringComparison.Ordinal);
+        var concurrency = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => fixture.Query.SearchAsync("option-ranges", queries, 3, new QueryOptions { MaxConcurrency = 0 }));
+        Assert.Contains("MaxConcurrency must be between 1 and 1024", concurrency.Message, StringComparison.Ordinal);
+
+        var huge = await Assert.ThrowsAsync<ArgumentException>(() => fixture.Index("huge-threshold").CreateAsync(new IndexSpec { Dimension = D, MatchThreshold = 1e300 }));
+        Assert.Contains("within ±3.4e+38", huge.Message, StringComparison.Ordinal);
+        var negative = await Assert.ThrowsAsync<ArgumentException>(() => fixture.Query.MatchAsync("option-ranges", queries, -1f));
+        Assert.Contains("cannot be negative", negative.Message, StringComparison.Ordinal);
+        Assert.Equal(10, await index.CountAsync());
+    }
+
+    [Fact]
+    public async Task Replies_past_the_message_budget_are_refused_with_the_limit_and_the_way_around_it()
+    {
+        var index = fixture.Index("big-replies");
+        await index.CreateAsync(new IndexSpec { Dimension = D, ShardCount = 2 });
+        await TestVectors.AddAll(fixture, index, TestData.Uniform(10_000, D, seed: 4), D, batchSize: 2000);
+
+        // 8,192 queries × k = 2,048: refused before any shard searches
+        var many = VectorBatch.FromRows(TestData.Uniform(8192, D, seed: 5), D);
+        var knn = await Assert.ThrowsAsync<ReplyTooLargeException>(() => fixture.Query.SearchAsync("big-replies", many, QueryOptions.MaxK));
+        Assert.Contains("32 MiB a reply may carry", knn.Message, StringComparison.Ordinal);
+        Assert.Contains("send at most 1365 queries per call with k = 2048", knn.Message, StringComparison.Ordinal);
+
+        // every vector matches every query: 300 × 10,000 matches, 36 MB
+        var wide = VectorBatch.FromRows(TestData.Uniform(300, D, seed: 6), D);
+        var match = await Assert.ThrowsAsync<ReplyTooLargeException>(() => fixture.Query.MatchAsync("big-replies", wide, 1e30f));
+        Assert.Contains("tighter threshold", match.Message, StringComparison.Ordinal);
+        Assert.Equal(300, match.Queries);
+
+        // the index is unchanged and the silos answer
+        Assert.Equal(10_000, await index.CountAsync());
+        Assert.Equal(10_000, (await fixture.Query.MatchAsync("big-replies", VectorBatch.FromRows(TestData.Uniform(1, D, seed: 6), D), 1e30f)).Labels.Length);
+    }
+
     [Fact]
     public async Task Bad_input_gets_specific_exceptions_and_leaves_the_index_unchanged()
     {
