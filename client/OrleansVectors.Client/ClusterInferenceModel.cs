@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using OrleansVectors.GrainInterfaces;
 using OrleansVectors.Inference;
 using OrleansVectors.Inference.Distances;
+using OrleansVectors.Inference.Faiss;
 using OrleansVectors.Inference.Knn;
 using static TorchSharp.torch;
 
@@ -25,11 +26,46 @@ public sealed class ClusterInferenceModel(VectorIndexClient client, string index
     public MatchFinder MatchFinder { get; } = matchFinder ?? new MatchFinder(new CosineSimilarity(), threshold: 0.9);
 
     /// <inheritdoc/>
+    /// <remarks>
+    /// Checks first, then replaces: the rows (shape, width, finite values) and the spec (a scratch index is created
+    /// and dropped when the index does not already have this spec, so a missing model or a bad factory string fails
+    /// here) are checked before the index is dropped. A bad call leaves a populated index as it was.
+    /// </remarks>
     public async Task TrainKnnAsync(Tensor inputs, int batchSize = InferenceModel.DefaultBatchSize, CancellationToken cancellationToken = default)
     {
+        var (values, width) = Rows(inputs);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        var expected = Spec.InputDimension ?? Spec.Dimension;
+        if (width != expected)
+        {
+            throw new ArgumentException($"The rows have {width} values each; index '{Index}' takes {expected} ({(Spec.InputDimension is null ? "its Dimension" : "its model's InputDimension")}). Nothing was changed.", nameof(inputs));
+        }
+
+        VectorValidation.RequireFinite(values, width, nameof(inputs));
+        Spec.Validate();
+        if (!await HasSpecAsync())
+        {
+            var scratch = $"spec-check-{Guid.NewGuid():N}";
+            await client.CreateIndexAsync(scratch, Spec);
+            await client.DropIndexAsync(scratch);
+        }
+
         await client.DropIndexAsync(Index);
         await client.CreateIndexAsync(Index, Spec);
-        await AddToKnnAsync(inputs, batchSize, cancellationToken);
+        await client.AddAsync(Index, values, width, batchRows: Math.Max(batchSize, VectorIndexClient.DefaultBatchRows), cancellationToken: cancellationToken);
+    }
+
+    /// <summary>Whether the index exists with <see cref="Spec"/> (which its creation then checked).</summary>
+    private async Task<bool> HasSpecAsync()
+    {
+        try
+        {
+            return (await client.DescribeIndexAsync(Index)).Spec == Spec;
+        }
+        catch (IndexNotFoundException)
+        {
+            return false;
+        }
     }
 
     /// <inheritdoc/>

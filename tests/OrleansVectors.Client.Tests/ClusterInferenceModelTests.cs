@@ -47,6 +47,31 @@ public sealed class ClusterInferenceModelTests(ClusterFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task A_bad_train_call_leaves_a_populated_index_as_it_was()
+    {
+        var client = new VectorIndexClient(fixture.Client);
+        var spec = new IndexSpec { Dimension = 4, ShardCount = 2 };
+        var model = new ClusterInferenceModel(client, "train-checked", spec);
+        using var items = randn(40, 4, generator: new Generator(5));
+        await model.TrainKnnAsync(items);
+        using var query = randn(3, 4, generator: new Generator(6));
+        using var before = await model.GetNearestNeighborsAsync(query, 5);
+
+        using var nan = items.clone();
+        nan[7, 2] = tensor(float.NaN);
+        using var wide = randn(40, 5, generator: new Generator(7));
+        var missingModel = new ClusterInferenceModel(client, "train-checked", spec with { Dimension = 4, Model = "/no/such/model.pt", InputDimension = 4 });
+
+        Assert.Contains("NaN", (await Assert.ThrowsAnyAsync<ArgumentException>(() => model.TrainKnnAsync(nan))).Message, StringComparison.Ordinal);
+        Assert.Contains("Nothing was changed", (await Assert.ThrowsAnyAsync<ArgumentException>(() => model.TrainKnnAsync(wide))).Message, StringComparison.Ordinal);
+        Assert.Contains("model", (await Assert.ThrowsAnyAsync<ArgumentException>(() => missingModel.TrainKnnAsync(items))).Message, StringComparison.Ordinal);
+
+        Assert.Equal(40, await client.CountAsync("train-checked"));
+        using var after = await model.GetNearestNeighborsAsync(query, 5);
+        Assert.Equal(before.Indices.data<long>().ToArray(), after.Indices.data<long>().ToArray());
+    }
+
+    [Fact]
     public async Task The_client_cuts_inputs_into_batches_and_reports_progress()
     {
         var client = new VectorIndexClient(fixture.Client);
