@@ -35,7 +35,11 @@ public sealed class VectorIndexClient(IGrainFactory grains)
     /// Adds row-major vectors (raw inputs when the index has a model), in batches of <paramref name="batchRows"/>,
     /// up to <paramref name="maxInFlight"/> at once. Each batch is acknowledged once it is in its shard's
     /// write-ahead log. A batch that times out or meets a restoring shard is sent again under the same batch id,
-    /// so it is stored once. When a batch fails for good, batches acknowledged before stay added.
+    /// so it is stored once.
+    /// <para>The whole input is checked before anything is sent: its shape, finite values, the index's width, and
+    /// duplicate or negative ids; such a call adds nothing. A failure after that (an id the index already holds, a
+    /// shard down past the retries) stops the add: no further batch is sent, the batches in flight finish, and
+    /// <see cref="AddIncompleteException"/> says exactly which rows were stored.</para>
     /// </summary>
     /// <param name="name">The index.</param>
     /// <param name="values">Row-major values, a whole number of <paramref name="dimension"/>-wide rows.</param>
@@ -46,40 +50,58 @@ public sealed class VectorIndexClient(IGrainFactory grains)
     /// <param name="maxInFlight">Batches sent before the first of them is acknowledged (at least 1).</param>
     /// <param name="cancellationToken">Stops sending further batches.</param>
     /// <returns>The receipt of each batch, in input order.</returns>
+    /// <exception cref="ArgumentException">The input is malformed; nothing was added.</exception>
+    /// <exception cref="AddIncompleteException">A batch failed after others were stored; it lists the stored rows.</exception>
     public async Task<IReadOnlyList<AddReceipt>> AddAsync(
         string name, ReadOnlyMemory<float> values, int dimension, IReadOnlyList<long>? ids = null,
         int batchRows = DefaultBatchRows, IProgress<long>? progress = null, int maxInFlight = DefaultMaxInFlight,
         CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        IndexNames.Require(name, nameof(name));
         var rows = RowCount(values, dimension);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchRows, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxInFlight, 1);
-        if (ids is not null && ids.Count != rows)
+        VectorValidation.RequireFinite(values.Span, dimension, nameof(values));
+        if (ids is not null)
         {
-            throw new ArgumentException($"{ids.Count} ids were given for {rows} vectors; there must be exactly one id per vector.", nameof(ids));
+            RequireDistinctIds(ids, rows);
+        }
+
+        var spec = (await Index(name).GetShardMapAsync()).Spec;
+        var width = spec.InputDimension ?? spec.Dimension;
+        if (dimension != width)
+        {
+            throw new ArgumentException($"The rows have {dimension} values each; index '{name}' takes {width}. Nothing was added.", nameof(dimension));
         }
 
         batchRows = Math.Min(batchRows, VectorBatch.MaxBytes / (sizeof(float) * dimension)); // one message each
         var ingest = grains.GetGrain<IIngestGrain>(0);
         var starts = Enumerable.Range(0, (rows + batchRows - 1) / batchRows).Select(b => b * batchRows).ToList();
-        var receipts = new AddReceipt[starts.Count];
+        var receipts = new AddReceipt?[starts.Count];
 
         // ids and shards for the whole input at once: ids follow input order whatever order the batches land in,
         // and batches are dealt over the shards in turn
         var lease = await Index(name).LeaseIdsAsync(Guid.NewGuid(), rows, callerIds: ids is not null, batches: starts.Count);
-        var shards = (await Index(name).GetShardMapAsync()).Spec.ShardCount;
         var inFlight = new Queue<Task>();
         var acknowledged = 0L;
         var progressLock = new Lock();
-        for (var b = 0; b < starts.Count; b++)
+        Exception? failure = null;
+        for (var b = 0; b < starts.Count && Volatile.Read(ref failure) is null; b++)
         {
             if (inFlight.Count == maxInFlight)
             {
                 await inFlight.Dequeue();
+                if (Volatile.Read(ref failure) is not null)
+                {
+                    break;
+                }
             }
 
-            cancellationToken.ThrowIfCancellationRequested();
+            if (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+
             var (slot, start) = (b, starts[b]);
             var count = Math.Min(batchRows, rows - start);
             var batch = VectorBatch.FromRows(values.Span.Slice(start * dimension, count * dimension), dimension);
@@ -87,11 +109,20 @@ public sealed class VectorIndexClient(IGrainFactory grains)
             {
                 Ids = ids is null ? null : [.. ids.Skip(start).Take(count)],
                 FirstId = ids is null ? lease.FirstId + start : null,
-                Shard = (lease.FirstShard + slot) % shards,
+                Shard = (lease.FirstShard + slot) % spec.ShardCount,
             };
             inFlight.Enqueue(Task.Run(async () =>
             {
-                receipts[slot] = await AddBatchAsync(ingest, name, request, cancellationToken);
+                try
+                {
+                    receipts[slot] = await AddBatchAsync(ingest, name, request, cancellationToken);
+                }
+                catch (Exception e)
+                {
+                    Interlocked.CompareExchange(ref failure, e, null);
+                    return;
+                }
+
                 lock (progressLock)
                 {
                     // batches finish in any order; the count reported only grows
@@ -102,7 +133,50 @@ public sealed class VectorIndexClient(IGrainFactory grains)
         }
 
         await Task.WhenAll(inFlight);
-        return receipts;
+        if (failure is null && receipts.All(r => r is not null))
+        {
+            return [.. receipts.Select(r => r!)];
+        }
+
+        var stored = new List<Range>();
+        for (var b = 0; b < starts.Count; b++)
+        {
+            if (receipts[b] is null)
+            {
+                continue;
+            }
+
+            var end = Math.Min(starts[b] + batchRows, rows);
+            stored.Add(stored.Count > 0 && stored[^1].End.Value == starts[b] ? new Range(stored[^1].Start, end) : new Range(starts[b], end));
+            if (stored.Count > 1 && stored[^2].End.Value == starts[b])
+            {
+                stored.RemoveAt(stored.Count - 2);
+            }
+        }
+
+        throw new AddIncompleteException(name, rows, stored, [.. receipts.OfType<AddReceipt>()], failure ?? new OperationCanceledException(cancellationToken));
+    }
+
+    private static void RequireDistinctIds(IReadOnlyList<long> ids, int rows)
+    {
+        if (ids.Count != rows)
+        {
+            throw new ArgumentException($"{ids.Count} ids were given for {rows} vectors; there must be exactly one id per vector. Nothing was added.", nameof(ids));
+        }
+
+        var seen = new Dictionary<long, int>(ids.Count);
+        for (var row = 0; row < ids.Count; row++)
+        {
+            if (ids[row] < 0)
+            {
+                throw new ArgumentException($"Row {row} has the negative id {ids[row]}; ids are 0 or more. Nothing was added.", nameof(ids));
+            }
+
+            if (!seen.TryAdd(ids[row], row))
+            {
+                throw new ArgumentException($"Rows {seen[ids[row]]} and {row} have the same id {ids[row]}. Nothing was added.", nameof(ids));
+            }
+        }
     }
 
     /// <summary>Snapshots an index now (snapshots also run on their own, by count and by time).</summary>

@@ -1,4 +1,5 @@
 using OrleansVectors.GrainInterfaces;
+using OrleansVectors.Inference.Tests.Support;
 using OrleansVectors.Grains.Tests;
 using OrleansVectors.Inference;
 using OrleansVectors.Inference.Models;
@@ -69,6 +70,34 @@ public sealed class ClusterInferenceModelTests(ClusterFixture fixture) : IClassF
         Assert.Equal(40, await client.CountAsync("train-checked"));
         using var after = await model.GetNearestNeighborsAsync(query, 5);
         Assert.Equal(before.Indices.data<long>().ToArray(), after.Indices.data<long>().ToArray());
+    }
+
+    [Fact]
+    public async Task An_add_is_checked_whole_first_and_a_later_failure_names_the_rows_stored()
+    {
+        var client = new VectorIndexClient(fixture.Client);
+        await client.CreateIndexAsync("add-checked", new IndexSpec { Dimension = 4, ShardCount = 2 });
+        await client.AddAsync("add-checked", TestData.Uniform(5, 4, seed: 1), 4, ids: [100, 101, 102, 103, 104]);
+        var values = TestData.Uniform(30, 4, seed: 2);
+        var ids = Enumerable.Range(0, 30).Select(i => (long)i).ToArray();
+
+        // a duplicate within the input, a NaN, the wrong width: refused before any message, nothing added
+        var duplicate = (long[])ids.Clone();
+        duplicate[25] = 3;
+        Assert.Contains("Rows 3 and 25 have the same id 3", (await Assert.ThrowsAsync<ArgumentException>(() => client.AddAsync("add-checked", values, 4, duplicate, batchRows: 10))).Message, StringComparison.Ordinal);
+        var nan = (float[])values.Clone();
+        nan[50] = float.NaN;
+        await Assert.ThrowsAsync<ArgumentException>(() => client.AddAsync("add-checked", nan, 4, ids, batchRows: 10));
+        Assert.Contains("takes 4", (await Assert.ThrowsAsync<ArgumentException>(() => client.AddAsync("add-checked", values.AsMemory(0, 30 * 3), 3, ids, batchRows: 10))).Message, StringComparison.Ordinal);
+        Assert.Equal(5, await client.CountAsync("add-checked"));
+
+        // an id the index holds, in the second message: the first was stored, and the error says so
+        var clash = (long[])ids.Clone();
+        clash[15] = 102;
+        var incomplete = await Assert.ThrowsAsync<AddIncompleteException>(() => client.AddAsync("add-checked", values, 4, clash, batchRows: 10, maxInFlight: 1));
+        Assert.Equal([new Range(0, 10)], incomplete.StoredRows);
+        Assert.Contains("10 of 30 rows were stored (rows 0–9)", incomplete.Message, StringComparison.Ordinal);
+        Assert.Equal(15, await client.CountAsync("add-checked"));
     }
 
     [Fact]
