@@ -25,9 +25,9 @@ public interface IIndexGrain : IGrainWithStringKey
     [Alias("Count")]
     Task<long> CountAsync();
 
-    /// <summary>Deletes the index and all its vectors; dropping a missing index is a no-op.</summary>
+    /// <summary>Deletes the index and all its vectors; returns false (and does nothing) when it does not exist.</summary>
     [Alias("Drop")]
-    Task DropAsync();
+    Task<bool> DropAsync();
 
     /// <summary>What a query front needs to fan out. Interleaves with adds.</summary>
     /// <exception cref="IndexNotFoundException">The index does not exist.</exception>

@@ -114,14 +114,14 @@ public sealed partial class IndexGrain(
     public async Task<long> CountAsync() => (await DescribeAsync()).Count;
 
     /// <inheritdoc/>
-    public async Task DropAsync()
+    public async Task<bool> DropAsync()
     {
         await EnterExclusiveAsync();
         try
         {
             if (state.State.Spec is null)
             {
-                return;
+                return false;
             }
 
             // the state first: once it is gone the index is, even if what follows is cut short by a crash
@@ -161,6 +161,7 @@ public sealed partial class IndexGrain(
             }
 
             LogDropped(Name);
+            return true;
         }
         finally
         {

@@ -7,11 +7,11 @@ namespace OrleansVectors.Cli;
 internal sealed class Arguments
 {
     public const string Usage = """
-        [bold]ovx[/] [[--gateways 30000,30001]] <command>
+        [bold]ovx[/] [[--gateways 30000,30001]] [[--connect-timeout 10]] <command>
 
           create <index> --dim D [[--metric l2|ip]] [[--factory Flat]] [[--shards N]] [[--threshold T]] [[--model file.pt --input-dim N]]
-          ingest <index> <file.fvecs|file.npy|file.csv[[.gz]]> [[--batch 8192]] [[--label-column]]
-          query  <index> <file> [[--k 10]] [[--limit 10]] [[--label-column]]
+          ingest <index> <file.fvecs|file.npy|file.csv[[.gz]]> [[--batch 8192]] [[--label-column]] [[--header | --no-header]]
+          query  <index> <file> [[--k 10]] [[--limit 10]] [[--label-column]] [[--header | --no-header]]
           stats  <index>
           drop   <index>
           snapshot  <index>                     snapshot now (they also run on their own)
@@ -31,7 +31,7 @@ internal sealed class Arguments
     {
         for (var i = 0; i < args.Length; i++)
         {
-            if (args[i] == "--label-column")
+            if (args[i] is "--label-column" or "--header" or "--no-header")
             {
                 _flags.Add(args[i][2..]);
             }
@@ -51,6 +51,20 @@ internal sealed class Arguments
     }
 
     public int[] Gateways { get; }
+
+    /// <summary>How long to keep trying the gateways before giving up (--connect-timeout, seconds).</summary>
+    public TimeSpan ConnectTimeout => TimeSpan.FromSeconds(Int("connect-timeout", 10) is var seconds and >= 1 and <= 600
+        ? seconds
+        : throw new ArgumentException($"--connect-timeout takes 1 to 600 seconds; got {String("connect-timeout")}."));
+
+    /// <summary>A CSV file's first row: --header, --no-header, or decided by its content.</summary>
+    public CsvHeader CsvHeader() => (Flag("header"), Flag("no-header")) switch
+    {
+        (true, true) => throw new ArgumentException("--header and --no-header contradict each other."),
+        (true, false) => Cli.CsvHeader.Yes,
+        (false, true) => Cli.CsvHeader.No,
+        _ => Cli.CsvHeader.Auto,
+    };
 
     public string? Command => _positional.FirstOrDefault();
 

@@ -30,7 +30,7 @@ internal static class Commands
     public static async Task<int> Ingest(VectorIndexClient client, Arguments arguments)
     {
         var name = arguments.Positional(1, "index name");
-        var file = VectorFiles.Read(arguments.Positional(2, "vector file"), arguments.Flag("label-column"));
+        var file = VectorFiles.Read(arguments.Positional(2, "vector file"), arguments.Flag("label-column"), arguments.CsvHeader());
         var batch = arguments.Int("batch", VectorIndexClient.DefaultBatchRows);
         var stopwatch = Stopwatch.StartNew();
         await AnsiConsole.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
@@ -47,7 +47,7 @@ internal static class Commands
     public static async Task<int> Query(VectorIndexClient client, Arguments arguments)
     {
         var name = arguments.Positional(1, "index name");
-        var file = VectorFiles.Read(arguments.Positional(2, "query file"), arguments.Flag("label-column"));
+        var file = VectorFiles.Read(arguments.Positional(2, "query file"), arguments.Flag("label-column"), arguments.CsvHeader());
         var k = arguments.Int("k", 10);
         var limit = Math.Min(arguments.Int("limit", 10), file.Count);
         var stopwatch = Stopwatch.StartNew();
@@ -73,7 +73,12 @@ internal static class Commands
     public static async Task<int> Drop(VectorIndexClient client, Arguments arguments)
     {
         var name = arguments.Positional(1, "index name");
-        await client.DropIndexAsync(name);
+        if (!await client.DropIndexAsync(name))
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]error:[/] no index named {IndexNames.Quote(name)}; nothing was dropped");
+            return 1;
+        }
+
         AnsiConsole.MarkupLineInterpolated($"dropped {name}");
         return 0;
     }

@@ -17,7 +17,7 @@ try
         return arguments.Command is null ? 2 : 0;
     }
 
-    using var host = await ClusterConnection.ConnectAsync(arguments.Gateways);
+    using var host = await ClusterConnection.ConnectAsync(arguments.Gateways, arguments.ConnectTimeout);
     var client = host.Services.GetRequiredService<VectorIndexClient>();
     return arguments.Command switch
     {
@@ -46,25 +46,37 @@ catch (Exception e) when (e is ArgumentException or InvalidOperationException or
 /// <summary>Connects an Orleans client to the gateways of a local cluster, retrying while silos start.</summary>
 internal static class ClusterConnection
 {
-    public static async Task<IHost> ConnectAsync(int[] gateways)
+    public static async Task<IHost> ConnectAsync(int[] gateways, TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
-        while (true)
+        using var deadline = new CancellationTokenSource(timeout);
+        Exception? last = null;
+        while (!deadline.IsCancellationRequested)
         {
             var builder = Host.CreateApplicationBuilder();
-            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            builder.Logging.ClearProviders(); // the tool reports failures itself, in one line
             builder.UseOrleansClient(client => client.UseLocalhostClustering(gateways).AddOrleansVectors());
             var host = builder.Build();
             try
             {
-                await host.StartAsync();
+                await host.StartAsync(deadline.Token);
                 return host;
             }
-            catch (Exception e) when (DateTime.UtcNow < deadline && e is not OperationCanceledException)
+            catch (Exception e)
             {
+                last = e;
                 host.Dispose();
-                await Task.Delay(TimeSpan.FromSeconds(1));
+                try
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(1), deadline.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                    break;
+                }
             }
         }
+
+        throw new TimeoutException(
+            $"No gateway answered on localhost port {string.Join(", ", gateways)} within {timeout.TotalSeconds:0} s ({(last is null or OperationCanceledException ? "no answer" : last.Message.Split('\n')[0])}). Is the cluster running? See --gateways and --connect-timeout.");
     }
 }

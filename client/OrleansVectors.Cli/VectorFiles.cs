@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Globalization;
-using System.IO.Compression;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -12,10 +11,30 @@ internal sealed record VectorFile(float[] Values, int Dimension, int[]? Labels)
     public int Count => Values.Length / Dimension;
 }
 
-/// <summary>Reads .fvecs (faiss/TEXMEX), .npy (2-D float32 or float64, C order) and .csv (optionally .gz) files.</summary>
+/// <summary>Whether a CSV file's first row is a header.</summary>
+internal enum CsvHeader
+{
+    /// <summary>A header when every field of the first row is non-numeric; a row mixing numbers and text is an error.</summary>
+    Auto,
+
+    /// <summary>The first row is a header, whatever it holds.</summary>
+    Yes,
+
+    /// <summary>Every row is data.</summary>
+    No,
+}
+
+/// <summary>
+/// Reads .fvecs (faiss/TEXMEX), .npy (2-D float32 or float64, C order) and .csv (optionally .gz) files, strictly:
+/// every error names the file (and the row), header fields are checked against the file's size, and a truncated
+/// compressed file is an error, not a shorter input.
+/// </summary>
 internal static partial class VectorFiles
 {
-    public static VectorFile Read(string path, bool lastColumnIsLabel = false)
+    /// <summary>The widest row read (the index limit).</summary>
+    public const int MaxDimension = 1 << 16;
+
+    public static VectorFile Read(string path, bool lastColumnIsLabel = false, CsvHeader header = CsvHeader.Auto)
     {
         if (!File.Exists(path))
         {
@@ -29,7 +48,7 @@ internal static partial class VectorFiles
             ".fvecs" or ".npy" when compressed => throw new ArgumentException("Compressed .fvecs and .npy files are not read: decompress them first.", nameof(path)),
             ".fvecs" => ReadFvecs(path),
             ".npy" => ReadNpy(path),
-            ".csv" => ReadCsv(path, lastColumnIsLabel),
+            ".csv" => ReadCsv(path, lastColumnIsLabel, header),
             var other => throw new ArgumentException($"Unknown vector file type '{other}': use .fvecs, .npy or .csv.", nameof(path)),
         };
     }
@@ -43,10 +62,15 @@ internal static partial class VectorFiles
         }
 
         var d = BinaryPrimitives.ReadInt32LittleEndian(bytes);
-        var record = 4 + (4 * d);
-        if (d < 1 || bytes.Length % record != 0)
+        if (d < 1 || d > MaxDimension)
         {
-            throw new InvalidDataException($"{path}: not an .fvecs file (dimension {d}, {bytes.Length} bytes).");
+            throw new InvalidDataException($"{path}: row 0 says it has {d} values; an .fvecs row has 1 to {MaxDimension} (is this an .fvecs file?).");
+        }
+
+        var record = 4 + (4 * d);
+        if (bytes.Length % record != 0)
+        {
+            throw new InvalidDataException($"{path}: {bytes.Length} bytes is not a whole number of {d}-value rows ({record} bytes each): the file is truncated or not an .fvecs file.");
         }
 
         var n = bytes.Length / record;
@@ -55,7 +79,7 @@ internal static partial class VectorFiles
         {
             if (BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(i * record)) != d)
             {
-                throw new InvalidDataException($"{path}: row {i} has a different dimension.");
+                throw new InvalidDataException($"{path}: row {i} says it has {BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(i * record))} values; row 0 has {d}.");
             }
 
             Buffer.BlockCopy(bytes, (i * record) + 4, values, i * d * 4, d * 4);
@@ -73,9 +97,19 @@ internal static partial class VectorFiles
         }
 
         var major = bytes[6];
-        var headerLength = major == 1 ? BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(8)) : (int)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8));
         var headerStart = major == 1 ? 10 : 12;
-        var header = Encoding.ASCII.GetString(bytes, headerStart, headerLength);
+        if (major is < 1 or > 3 || bytes.Length < headerStart)
+        {
+            throw new InvalidDataException($"{path}: .npy format version {major} is not read (1 to 3 are).");
+        }
+
+        var headerLength = major == 1 ? BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(8)) : (long)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(8));
+        if (headerStart + headerLength > bytes.Length)
+        {
+            throw new InvalidDataException($"{path}: the header claims {headerLength} bytes, past the end of the {bytes.Length}-byte file.");
+        }
+
+        var header = Encoding.ASCII.GetString(bytes, headerStart, (int)headerLength);
         var descr = Descr().Match(header).Groups[1].Value;
         var shape = Shape().Match(header);
         if (header.Contains("'fortran_order': True", StringComparison.Ordinal) || !shape.Success || descr is not ("<f4" or "<f8"))
@@ -83,11 +117,15 @@ internal static partial class VectorFiles
             throw new InvalidDataException($"{path}: need a 2-D little-endian float32 or float64 array in C order; header is {header.Trim()}.");
         }
 
-        var n = long.Parse(shape.Groups[1].Value, CultureInfo.InvariantCulture);
-        var d = int.Parse(shape.Groups[2].Value, CultureInfo.InvariantCulture);
-        var data = bytes.AsSpan(headerStart + headerLength);
+        if (!long.TryParse(shape.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var n)
+            || !int.TryParse(shape.Groups[2].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var d) || d < 1 || d > MaxDimension)
+        {
+            throw new InvalidDataException($"{path}: the header's shape ({shape.Groups[1].Value}, {shape.Groups[2].Value}) is out of range: rows of 1 to {MaxDimension} values.");
+        }
+
+        var data = bytes.AsSpan(headerStart + (int)headerLength);
         var itemSize = descr == "<f4" ? 4 : 8;
-        if (d < 1 || n * d > Array.MaxLength || data.Length != n * d * itemSize)
+        if (n > Array.MaxLength / d || data.Length != n * d * itemSize)
         {
             throw new InvalidDataException($"{path}: the header says {n} × {d} values of {itemSize} bytes; the file holds {data.Length} bytes of data.");
         }
@@ -109,14 +147,17 @@ internal static partial class VectorFiles
         return new VectorFile(values, d, null);
     }
 
-    private static VectorFile ReadCsv(string path, bool lastColumnIsLabel)
+    private static VectorFile ReadCsv(string path, bool lastColumnIsLabel, CsvHeader header)
     {
-        using var stream = File.OpenRead(path);
-        using var reader = new StreamReader(path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipStream(stream, CompressionMode.Decompress) : stream);
+        using var file = File.OpenRead(path);
+        var compressed = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
+        using var content = compressed ? new GZipCheckedStream(file, path) : (Stream)file;
+        using var reader = new StreamReader(content);
         var values = new List<float>();
         var labels = new List<int>();
         var width = -1;
         var line = 0;
+        var first = true;
         while (reader.ReadLine() is { } text)
         {
             line++;
@@ -126,12 +167,29 @@ internal static partial class VectorFiles
             }
 
             var cells = text.Split(',');
-            if (values.Count == 0 && width < 0 && !cells.All(c => float.TryParse(c, NumberStyles.Float, CultureInfo.InvariantCulture, out _)))
+            if (first)
             {
-                continue; // a header row: not every cell is a number
+                first = false;
+                var numbers = cells.Count(c => float.TryParse(c, NumberStyles.Float, CultureInfo.InvariantCulture, out _));
+                if (header == CsvHeader.Yes || (header == CsvHeader.Auto && numbers == 0))
+                {
+                    continue; // the header row
+                }
+
+                if (header == CsvHeader.Auto && numbers < cells.Length)
+                {
+                    var text0 = cells.First(c => !float.TryParse(c, NumberStyles.Float, CultureInfo.InvariantCulture, out _));
+                    throw new InvalidDataException(
+                        $"{path}:{line}: '{text0}' is not a number, but other fields of this first row are: a typo in the data, or a header? Pass --header to skip a first row, --no-header to read every row as data.");
+                }
             }
 
             var columns = lastColumnIsLabel ? cells.Length - 1 : cells.Length;
+            if (columns < 1 || columns > MaxDimension)
+            {
+                throw new InvalidDataException($"{path}:{line}: {columns} values; a row has 1 to {MaxDimension}.");
+            }
+
             if (width < 0)
             {
                 width = columns;
@@ -150,9 +208,9 @@ internal static partial class VectorFiles
 
             if (lastColumnIsLabel)
             {
-                labels.Add(float.TryParse(cells[^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var label)
+                labels.Add(double.TryParse(cells[^1], NumberStyles.Float, CultureInfo.InvariantCulture, out var label) && label == Math.Floor(label) && Math.Abs(label) <= int.MaxValue
                     ? (int)label
-                    : throw new InvalidDataException($"{path}:{line}: label '{cells[^1]}' is not a number."));
+                    : throw new InvalidDataException($"{path}:{line}: label '{cells[^1]}' is not an integer."));
             }
         }
 

@@ -17,7 +17,7 @@ public sealed class VectorIndexClient(IGrainFactory grains)
     public Task<IndexDescription> CreateIndexAsync(string name, IndexSpec spec) => Index(name).CreateAsync(spec);
 
     /// <summary>Deletes an index and its vectors.</summary>
-    public Task DropIndexAsync(string name) => Index(name).DropAsync();
+    public Task<bool> DropIndexAsync(string name) => Index(name).DropAsync();
 
     /// <summary>The spec, count and shards of an index.</summary>
     public Task<IndexDescription> DescribeIndexAsync(string name) => Index(name).DescribeAsync();

@@ -38,4 +38,14 @@ public sealed class ReplySplittingTests(ClusterFixture fixture) : IClassFixture<
         var error = await Assert.ThrowsAsync<ArgumentException>(() => client.CountAsync("no/slashes"));
         Assert.Equal("name", error.ParamName);
     }
+
+    [Fact]
+    public async Task Dropping_an_index_that_does_not_exist_says_so()
+    {
+        var client = new VectorIndexClient(fixture.Client);
+        Assert.False(await client.DropIndexAsync("never-created"));
+        await client.CreateIndexAsync("dropped-once", new IndexSpec { Dimension = D });
+        Assert.True(await client.DropIndexAsync("dropped-once"));
+        Assert.False(await client.DropIndexAsync("dropped-once"));
+    }
 }
