@@ -16,7 +16,7 @@ public sealed record IndexSpec
     /// <summary>Number of shards, 1 to <see cref="MaxShards"/> (default 1).</summary>
     [Id(3)] public int ShardCount { get; init; } = 1;
 
-    /// <summary>Path of a TorchScript model on every silo that embeds raw inputs, or null when callers send embeddings.</summary>
+    /// <summary>The TorchScript model that embeds raw inputs, named by its file name in the silos' model folder (OrleansVectors:ModelDirectory), or null when callers send embeddings.</summary>
     [Id(4)] public string? Model { get; init; }
 
     /// <summary>Width of a raw input row when a model is set (what the model takes), else null.</summary>
@@ -52,6 +52,13 @@ public sealed record IndexSpec
         if (ShardCount < 1 || ShardCount > MaxShards)
         {
             throw new ArgumentException($"ShardCount must be between 1 and {MaxShards}; got {ShardCount}.", nameof(ShardCount));
+        }
+
+        if (Model is { } model && (model.Length is 0 or > 128 || model is "." or ".." || model.Any(c => c is '/' or '\\' || char.IsControl(c))))
+        {
+            throw new ArgumentException(
+                $"Model names a file in the silos' model folder (OrleansVectors:ModelDirectory): 1 to 128 characters, no '/' or '\\'; got '{string.Concat(model.Take(128).Select(c => char.IsControl(c) ? '?' : c))}'.",
+                nameof(Model));
         }
 
         if ((Model is null) != (InputDimension is null))

@@ -4,6 +4,7 @@ using Orleans.Concurrency;
 using OrleansVectors.GrainInterfaces;
 using OrleansVectors.Grains.Durability;
 using OrleansVectors.Grains.Hosting;
+using OrleansVectors.Grains.Models;
 using OrleansVectors.Grains.Storage;
 using OrleansVectors.Grains.Topology;
 using OrleansVectors.Inference.Faiss;
@@ -21,6 +22,7 @@ public sealed partial class IndexGrain(
     [PersistentState("index", OrleansVectorsStorage.Name)] IPersistentState<IndexState> state,
     IDurableStore store,
     IOptions<OrleansVectorsOptions> options,
+    ModelCatalog models,
     ILogger<IndexGrain> logger) : Grain, IIndexGrain, IDisposable
 {
     /// <summary>Auto-numbered ids taken per grain-state write; a crash of the index grain skips the rest of a block.</summary>
@@ -290,9 +292,9 @@ public sealed partial class IndexGrain(
             throw new ArgumentException(e.Message, nameof(spec));
         }
 
-        if (spec.Model is { } model && !File.Exists(model))
+        if (spec.Model is { } model)
         {
-            throw new ArgumentException($"The model file '{model}' does not exist on silo {RuntimeIdentity}; every silo must be able to read it.", nameof(spec));
+            models.Resolve(model); // every silo serves the same model folder
         }
 
         // the state first: shards that activate read their spec and generation from it

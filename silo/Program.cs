@@ -28,7 +28,12 @@ builder.UseOrleans(silo =>
     var primary = settings.PrimarySiloPort == settings.SiloPort ? null : new IPEndPoint(IPAddress.Loopback, settings.PrimarySiloPort);
     silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort, primary);
     silo.Configure<SiloOptions>(o => o.SiloName = settings.Name);
-    silo.AddOrleansVectors(o => builder.Configuration.GetSection("OrleansVectors").Bind(o));
+    silo.AddOrleansVectors(o =>
+    {
+        // the models indexes may name: files in "models" under the data directory unless configured
+        o.ModelDirectory = Path.Combine(dataDirectory, "models");
+        builder.Configuration.GetSection("OrleansVectors").Bind(o);
+    });
     if (string.IsNullOrWhiteSpace(settings.StorageConnectionString))
     {
         silo.AddOrleansVectorsFileStorage(dataDirectory);

@@ -7,9 +7,9 @@ namespace OrleansVectors.Cli;
 internal sealed class Arguments
 {
     public const string Usage = """
-        [bold]ovx[/] [[--gateways 30000,30001]] [[--connect-timeout 10]] <command>
+        [bold]ovx[/] [[--gateways 30000,30001]] [[--connect-timeout 10]] [[--api-key K (or OVX_API_KEY)]] <command>
 
-          create <index> --dim D [[--metric l2|ip]] [[--factory Flat]] [[--shards N]] [[--threshold T]] [[--model file.pt --input-dim N]]
+          create <index> --dim D [[--metric l2|ip]] [[--factory Flat]] [[--shards N]] [[--threshold T]] [[--model name.pt --input-dim N]]
           ingest <index> <file.fvecs|file.npy|file.csv[[.gz]]> [[--batch 8192]] [[--label-column]] [[--header | --no-header]]
           query  <index> <file> [[--k 10]] [[--limit 10]] [[--label-column]] [[--header | --no-header]]
           stats  <index>

@@ -20,7 +20,7 @@ internal static class Commands
             Factory = arguments.String("factory", "Flat"),
             ShardCount = arguments.Int("shards", 1),
             MatchThreshold = arguments.Double("threshold"),
-            Model = model is null ? null : Path.GetFullPath(model),
+            Model = model,
             InputDimension = model is null ? null : arguments.Int("input-dim", 0),
         };
         Print(await client.CreateIndexAsync(name, spec));

@@ -17,7 +17,7 @@ try
         return arguments.Command is null ? 2 : 0;
     }
 
-    using var host = await ClusterConnection.ConnectAsync(arguments.Gateways, arguments.ConnectTimeout);
+    using var host = await ClusterConnection.ConnectAsync(arguments.Gateways, arguments.ConnectTimeout, arguments.String("api-key") ?? Environment.GetEnvironmentVariable("OVX_API_KEY"));
     var client = host.Services.GetRequiredService<VectorIndexClient>();
     return arguments.Command switch
     {
@@ -37,7 +37,8 @@ try
     };
 }
 catch (Exception e) when (e is ArgumentException or InvalidOperationException or IndexNotFoundException or ShardUnavailableException
-    or IOException or InvalidDataException or FormatException or TimeoutException or OrleansException)
+    or IOException or InvalidDataException or FormatException or TimeoutException or OrleansException or UnauthorizedAccessException
+    or ReplyTooLargeException or AddIncompleteException)
 {
     AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
     return 1;
@@ -46,7 +47,7 @@ catch (Exception e) when (e is ArgumentException or InvalidOperationException or
 /// <summary>Connects an Orleans client to the gateways of a local cluster, retrying while silos start.</summary>
 internal static class ClusterConnection
 {
-    public static async Task<IHost> ConnectAsync(int[] gateways, TimeSpan timeout)
+    public static async Task<IHost> ConnectAsync(int[] gateways, TimeSpan timeout, string? apiKey = null)
     {
         using var deadline = new CancellationTokenSource(timeout);
         Exception? last = null;
@@ -54,7 +55,7 @@ internal static class ClusterConnection
         {
             var builder = Host.CreateApplicationBuilder();
             builder.Logging.ClearProviders(); // the tool reports failures itself, in one line
-            builder.UseOrleansClient(client => client.UseLocalhostClustering(gateways).AddOrleansVectors());
+            builder.UseOrleansClient(client => client.UseLocalhostClustering(gateways).AddOrleansVectors(apiKey));
             var host = builder.Build();
             try
             {

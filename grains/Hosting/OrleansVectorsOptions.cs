@@ -44,6 +44,24 @@ public sealed class OrleansVectorsOptions
     /// </summary>
     public long CreateMemoryBudget { get; set; } = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 4;
 
+    /// <summary>
+    /// The folder whose files are the models indexes may name (<c>IndexSpec.Model</c> is a file name in it); null
+    /// (the default in code; the silo host uses "models" under its data directory) serves no models.
+    /// </summary>
+    public string? ModelDirectory { get; set; }
+
+    /// <summary>The largest model file loaded (default 2 GiB).</summary>
+    public long MaxModelBytes { get; set; } = 2L << 30;
+
+    /// <summary>How long loading a model may take before calls that need it fail (default 2 min; the load goes on).</summary>
+    public TimeSpan ModelLoadTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// The key clients must send (<c>AddOrleansVectors(apiKey)</c> on the client) when set; unset (the default),
+    /// any client that reaches a gateway is admitted. Replace <c>IClientAuthenticator</c> for other schemes.
+    /// </summary>
+    public string? ApiKey { get; set; }
+
     /// <summary>Whether this silo has an accelerator, after detection.</summary>
     public bool HasAccelerator => Accelerator ?? File.Exists("/dev/nvidiactl");
 }
@@ -79,6 +97,16 @@ public sealed class OrleansVectorsOptionsValidator : IValidateOptions<OrleansVec
         if (options.RestoreWait <= TimeSpan.Zero || options.RestoreWait > TimeSpan.FromHours(1))
         {
             failures.Add($"OrleansVectors:RestoreWait must be positive and at most an hour; got {options.RestoreWait}.");
+        }
+
+        if (options.MaxModelBytes < 1)
+        {
+            failures.Add($"OrleansVectors:MaxModelBytes must be positive; got {options.MaxModelBytes}.");
+        }
+
+        if (options.ModelLoadTimeout <= TimeSpan.Zero || options.ModelLoadTimeout > TimeSpan.FromHours(1))
+        {
+            failures.Add($"OrleansVectors:ModelLoadTimeout must be positive and at most an hour; got {options.ModelLoadTimeout}.");
         }
 
         if (options.CreateMemoryBudget < 1 << 20)

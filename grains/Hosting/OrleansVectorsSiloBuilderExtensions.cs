@@ -52,6 +52,8 @@ public static class OrleansVectorsSiloBuilderExtensions
         }
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OrleansVectorsOptions>, OrleansVectorsOptionsValidator>());
+        services.TryAddSingleton<ModelCatalog>();
+        services.TryAddSingleton<IClientAuthenticator, ApiKeyAuthenticator>();
         services.TryAddSingleton<IModelHost, TorchScriptModelHost>();
         services.TryAddSingleton<FaissWorkers>();
         services.TryAddSingleton<IAcceleratorSilos, SiloMetadataAcceleratorSilos>();

@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using OrleansVectors.GrainInterfaces;
+using OrleansVectors.Grains.Hosting;
 using OrleansVectors.Inference;
 using OrleansVectors.Inference.Models;
 using static TorchSharp.torch;
@@ -12,7 +14,8 @@ namespace OrleansVectors.Grains.Models;
 /// Loads each TorchScript model once per silo (on its accelerator when there is one) and embeds batches with it
 /// on the thread pool, a bounded number of rows at a time. Thread-safe.
 /// </summary>
-public sealed partial class TorchScriptModelHost(ILogger<TorchScriptModelHost> logger) : IModelHost, IDisposable
+public sealed partial class TorchScriptModelHost(ILogger<TorchScriptModelHost> logger, ModelCatalog catalog, IOptions<OrleansVectorsOptions> options)
+    : IModelHost, IDisposable
 {
     private const int RowsPerBatch = 1024;
     private readonly ConcurrentDictionary<(string Path, bool Normalize), Lazy<InferenceModel>> _models = new();
@@ -36,7 +39,8 @@ public sealed partial class TorchScriptModelHost(ILogger<TorchScriptModelHost> l
         var lazy = _models.GetOrAdd(
             (spec.Model, spec.NormalizeEmbeddings),
             key => new Lazy<InferenceModel>(() => Load(key.Path, key.Normalize), LazyThreadSafetyMode.PublicationOnly));
-        return await Task.Run(() => Embed(lazy.Value, spec, inputs), cancellationToken).ConfigureAwait(false);
+        var model = lazy.IsValueCreated ? lazy.Value : await LoadWithinTimeoutAsync(spec.Model, lazy, cancellationToken).ConfigureAwait(false);
+        return await Task.Run(() => Embed(model, spec, inputs), cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
@@ -62,13 +66,38 @@ public sealed partial class TorchScriptModelHost(ILogger<TorchScriptModelHost> l
         return VectorBatch.FromRows(MemoryMarshal.Cast<byte, float>(embeddings.bytes), spec.Dimension);
     }
 
-    private InferenceModel Load(string path, bool normalize)
+    private async Task<InferenceModel> LoadWithinTimeoutAsync(string name, Lazy<InferenceModel> lazy, CancellationToken cancellationToken)
     {
-        var module = TorchScriptModel.Load(path);
-        LogModelLoaded(path, InferenceDevice.Default.ToString());
+        var timeout = options.Value.ModelLoadTimeout;
+        try
+        {
+            return await Task.Run(() => lazy.Value, CancellationToken.None).WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            throw new InvalidOperationException($"Model '{name}' did not load within {timeout.TotalSeconds:0} s; try again (the load goes on).");
+        }
+    }
+
+    private InferenceModel Load(string name, bool normalize)
+    {
+        var path = catalog.Resolve(name);
+        TorchSharp.torch.jit.ScriptModule<Tensor, Tensor> module;
+        try
+        {
+            module = TorchScriptModel.Load(path);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // libtorch's messages carry its native stack and the file's path: the first line says what failed
+            var reason = e.Message.Split('\n', 2)[0].Replace(path, name, StringComparison.Ordinal);
+            throw new InvalidOperationException($"Model '{name}' could not be loaded as TorchScript: {(reason.Length > 300 ? reason[..300] + "…" : reason)}");
+        }
+
+        LogModelLoaded(name, path, InferenceDevice.Default.ToString());
         return new InferenceModel(module, normalizeEmbeddings: normalize);
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Loaded model {Path} on {Device}")]
-    private partial void LogModelLoaded(string path, string device);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Loaded model {Name} from {Path} on {Device}")]
+    private partial void LogModelLoaded(string name, string path, string device);
 }

@@ -5,22 +5,33 @@ using OrleansVectors.GrainInterfaces;
 namespace OrleansVectors.Grains.Security;
 
 /// <summary>
-/// Refuses calls from clients to grain interfaces and methods marked <see cref="ClusterInternalAttribute"/>: a
-/// client reaches indexes through the index, ingest and query grains only. Calls between grains pass.
+/// The silo's gate for client calls: the client must pass the <see cref="IClientAuthenticator"/>, and may not call
+/// grain interfaces and methods marked <see cref="ClusterInternalAttribute"/> (a client reaches indexes through the
+/// index, ingest and query grains only). Calls between grains pass.
 /// </summary>
-internal sealed class ClusterInternalCallFilter : IIncomingGrainCallFilter
+internal sealed class ClusterInternalCallFilter(IClientAuthenticator authenticator) : IIncomingGrainCallFilter
 {
     private static readonly ConcurrentDictionary<MethodInfo, bool> Internal = new();
+    private static readonly Assembly ServiceInterfaces = typeof(IIndexGrain).Assembly;
 
-    public Task Invoke(IIncomingGrainCallContext context)
+    public async Task Invoke(IIncomingGrainCallContext context)
     {
-        if (context.SourceId is { } source && GrainTypePrefix.IsClient(source) && IsInternal(context.InterfaceMethod))
+        // clients' calls to this service's grains; Orleans' own (the client's handshake, grain extensions) pass
+        if (context.SourceId is { } source && GrainTypePrefix.IsClient(source) && context.InterfaceMethod?.DeclaringType?.Assembly == ServiceInterfaces)
         {
-            throw new UnauthorizedAccessException(
-                $"{context.InterfaceName}.{context.MethodName} is internal to the cluster; clients call indexes through IIndexGrain, IIngestGrain and IQueryGrain (VectorIndexClient).");
+            if (await authenticator.AuthenticateAsync(context) is { } refusal)
+            {
+                throw new UnauthorizedAccessException($"{context.InterfaceName}.{context.MethodName} refused: {refusal}.");
+            }
+
+            if (IsInternal(context.InterfaceMethod))
+            {
+                throw new UnauthorizedAccessException(
+                    $"{context.InterfaceName}.{context.MethodName} is internal to the cluster; clients call indexes through IIndexGrain, IIngestGrain and IQueryGrain (VectorIndexClient).");
+            }
         }
 
-        return context.Invoke();
+        await context.Invoke();
     }
 
     private static bool IsInternal(MethodInfo? method) =>

@@ -14,7 +14,7 @@ namespace OrleansVectors.Inference.Faiss;
 /// main:          Flat | PQ{M}[x{nbits}][np] | SQ4 | SQ6 | SQ8 | SQfp16 | HNSW{M}
 ///              | IVF{nlist},Flat | IVF{nlist},PQ{M}[x{nbits}] | IVF{nlist},SQ4|SQ6|SQ8|SQfp16
 /// </code>
-/// with 1 ≤ d' ≤ d, M dividing the dimension it encodes, 1 ≤ nbits ≤ 16, 4 ≤ HNSW M ≤ 128 and
+/// with 1 ≤ d' ≤ d, M dividing the dimension it encodes, 1 ≤ nbits ≤ 16 (8 under IVF), 4 ≤ HNSW M ≤ 128 and
 /// 1 ≤ nlist ≤ 1,048,576.
 /// </summary>
 public static partial class FaissFactoryString
@@ -28,8 +28,11 @@ public static partial class FaissFactoryString
     /// <summary>The smallest and largest HNSW neighbour counts: below 4 graph searches need not terminate in bounded time.</summary>
     public const int MinHnswNeighbors = 4, MaxHnswNeighbors = 128;
 
-    /// <summary>The largest number of bits per product-quantizer code.</summary>
+    /// <summary>The largest number of bits per product-quantizer code (<see cref="MaxIvfPqBits"/> under IVF).</summary>
     public const int MaxPqBits = 16;
+
+    /// <summary>The largest number of bits per code of an IVF's product quantizer (faiss 1.7.3 refuses more).</summary>
+    public const int MaxIvfPqBits = 8;
 
     /// <summary>
     /// Parses <paramref name="description"/> for vectors of <paramref name="dimension"/> and returns what the index
@@ -86,7 +89,7 @@ public static partial class FaissFactoryString
                 throw Invalid(description, $"'{main}' takes one encoding after it: Flat, PQ{{M}}[x{{nbits}}] or SQ4/SQ6/SQ8/SQfp16 (as in '{main},Flat')");
             }
 
-            bytesPerVector = Encoding(description, parts[i + 1], d, ref createBytes) + sizeof(long);
+            bytesPerVector = Encoding(description, parts[i + 1], d, ref createBytes, MaxIvfPqBits) + sizeof(long);
             createBytes += (long)lists * ((4L * d) + 64);
             kind = FaissIndexKind.Ivf;
         }
@@ -97,7 +100,7 @@ public static partial class FaissFactoryString
         }
         else if (rest == 0 && (main.StartsWith("PQ", StringComparison.Ordinal) || main.StartsWith("SQ", StringComparison.Ordinal)))
         {
-            bytesPerVector = Encoding(description, main, d, ref createBytes);
+            bytesPerVector = Encoding(description, main, d, ref createBytes, MaxPqBits);
             kind = FaissIndexKind.Encoded;
         }
         else
@@ -144,7 +147,7 @@ public static partial class FaissFactoryString
     }
 
     /// <summary>The bytes a code of this encoding takes, checking its parameters against <paramref name="d"/>.</summary>
-    private static long Encoding(string description, string part, int d, ref long createBytes)
+    private static long Encoding(string description, string part, int d, ref long createBytes, int maxBits)
     {
         switch (part)
         {
@@ -174,7 +177,7 @@ public static partial class FaissFactoryString
             throw Invalid(description, $"PQ{m} needs a dimension divisible by {m}; it has {d}");
         }
 
-        var bits = pq.Groups[2].Success ? Number(description, pq.Groups[2].Value, "PQ bits per code", 1, MaxPqBits) : 8;
+        var bits = pq.Groups[2].Success ? Number(description, pq.Groups[2].Value, "PQ bits per code", 1, maxBits) : 8;
         createBytes += (1L << bits) * d * sizeof(float);
         return ((long)m * bits + 7) / 8;
     }
@@ -198,19 +201,19 @@ public static partial class FaissFactoryString
     private static string Printable(string text) =>
         text.Any(char.IsControl) ? string.Concat(text.Select(c => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString())) : text;
 
-    [GeneratedRegex(@"^IVF([0-9]*)$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^IVF([0-9]*)\z", RegexOptions.CultureInvariant)]
     private static partial Regex IvfPattern();
 
-    [GeneratedRegex(@"^HNSW([0-9]*)$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^HNSW([0-9]*)\z", RegexOptions.CultureInvariant)]
     private static partial Regex HnswPattern();
 
-    [GeneratedRegex(@"^PQ([0-9]*)(?:x([0-9]*))?(?:np)?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^PQ([0-9]*)(?:x([0-9]*))?(?:np)?\z", RegexOptions.CultureInvariant)]
     private static partial Regex PqPattern();
 
-    [GeneratedRegex(@"^PCAW?R?([0-9]*)$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^PCAW?R?([0-9]*)\z", RegexOptions.CultureInvariant)]
     private static partial Regex PcaPattern();
 
-    [GeneratedRegex(@"^OPQ([0-9]*)(?:_([0-9]*))?$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^OPQ([0-9]*)(?:_([0-9]*))?\z", RegexOptions.CultureInvariant)]
     private static partial Regex OpqPattern();
 }
 

@@ -19,7 +19,7 @@ public sealed class ClusterInferenceModelTests(ClusterFixture fixture) : IClassF
         using var local = new InferenceModel(trunk, dataDevice: CPU);
         var client = new VectorIndexClient(fixture.Client);
         IAsyncInferenceModel remote = new ClusterInferenceModel(
-            client, "model-index", new IndexSpec { Dimension = 16, Model = ModelPath, InputDimension = 8, ShardCount = 3 });
+            client, "model-index", new IndexSpec { Dimension = 16, Model = "trunk.pt", InputDimension = 8, ShardCount = 3 });
         IAsyncInferenceModel inProcess = local;
         var generator = new Generator(3);
         using var items = randn(250, 8, generator: generator);
@@ -61,7 +61,7 @@ public sealed class ClusterInferenceModelTests(ClusterFixture fixture) : IClassF
         using var nan = items.clone();
         nan[7, 2] = tensor(float.NaN);
         using var wide = randn(40, 5, generator: new Generator(7));
-        var missingModel = new ClusterInferenceModel(client, "train-checked", spec with { Dimension = 4, Model = "/no/such/model.pt", InputDimension = 4 });
+        var missingModel = new ClusterInferenceModel(client, "train-checked", spec with { Dimension = 4, Model = "no-such-model.pt", InputDimension = 4 });
 
         Assert.Contains("NaN", (await Assert.ThrowsAnyAsync<ArgumentException>(() => model.TrainKnnAsync(nan))).Message, StringComparison.Ordinal);
         Assert.Contains("Nothing was changed", (await Assert.ThrowsAnyAsync<ArgumentException>(() => model.TrainKnnAsync(wide))).Message, StringComparison.Ordinal);

@@ -28,7 +28,7 @@ public class ClusterFixture : IAsyncLifetime
         // test clusters run side by side in one process: a client must never reach another cluster's silo that took
         // over a port one of its own silos gave up
         builder.Options.ClusterId = builder.Options.ServiceId = $"ov-{Guid.NewGuid():N}";
-        builder.ConfigureSilo((_, silo) => silo.AddOrleansVectors().AddOrleansVectorsFileStorage(_storage));
+        builder.ConfigureSilo((_, silo) => silo.AddOrleansVectors(o => o.ModelDirectory = Path.Combine(AppContext.BaseDirectory, "Fixtures")).AddOrleansVectorsFileStorage(_storage));
         Cluster = builder.Build();
         await Cluster.DeployAsync();
     }

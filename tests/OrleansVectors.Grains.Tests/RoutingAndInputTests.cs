@@ -167,8 +167,8 @@ public sealed class RoutingAndInputTests(ClusterFixture fixture)
         Assert.Contains("ShardCount", (await Assert.ThrowsAsync<ArgumentException>(() => fixture.Index("bad-spec").CreateAsync(new IndexSpec { Dimension = D, ShardCount = 0 }))).Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<ArgumentException>(() => fixture.Index("bad-factory").CreateAsync(new IndexSpec { Dimension = D, Factory = "NoSuchIndex" }));
         await Assert.ThrowsAsync<IndexNotFoundException>(() => fixture.Index("bad-factory").DescribeAsync());
-        Assert.Contains("does not exist", (await Assert.ThrowsAsync<ArgumentException>(() => fixture.Index("bad-model").CreateAsync(
-            new IndexSpec { Dimension = D, Model = "/no/such/model.pt", InputDimension = 4 }))).Message, StringComparison.Ordinal);
+        Assert.Contains("is not one this cluster serves", (await Assert.ThrowsAsync<ArgumentException>(() => fixture.Index("bad-model").CreateAsync(
+            new IndexSpec { Dimension = D, Model = "no-such-model.pt", InputDimension = 4 }))).Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<InvalidOperationException>(() => index.CreateAsync(new IndexSpec { Dimension = D, ShardCount = 3 }));
 
         Assert.Equal(10, await index.CountAsync());

@@ -34,6 +34,8 @@ public sealed class FaissFactoryStringTests
     [InlineData("IVF-1,Flat", "'IVF-1' is not an index type here")]
     [InlineData("IVF８,Flat", "'IVF８' is not an index type here")] // a full-width digit
     [InlineData("Flat\nforged log line", "'Flat\\u000aforged log line' is not one this library builds")]
+    [InlineData("PQ4np\n", "'PQ4np\\u000a' is not an encoding")]
+    [InlineData("IVF8,PQ4x9", "PQ bits per code must be between 1 and 8; got 9")]
     public void Strings_outside_the_grammar_or_its_bounds_are_refused_before_faiss_sees_them(string factory, string reason)
     {
         var error = Assert.ThrowsAny<ArgumentException>(() => FaissIndex.Create(D, factory));
@@ -51,7 +53,8 @@ public sealed class FaissFactoryStringTests
 
     [Theory]
     [InlineData("Flat")]
-    [InlineData("PQ8")]
+    [InlineData("PQ1")] // polysemous training: seconds
+    [InlineData("PQ8np")]
     [InlineData("PQ4x4np")]
     [InlineData("SQ4")]
     [InlineData("SQ6")]
@@ -60,14 +63,14 @@ public sealed class FaissFactoryStringTests
     [InlineData("HNSW4")]
     [InlineData("HNSW32")]
     [InlineData("IVF4,Flat")]
-    [InlineData("IVF4,PQ4")]
+    [InlineData("IVF4,PQ4np")]
     [InlineData("IVF4,SQ8")]
     [InlineData("L2norm,Flat")]
     [InlineData("PCA8,Flat")]
     [InlineData("PCAR8,IVF4,Flat")]
     [InlineData("PCAWR8,SQ8")]
-    [InlineData("OPQ4,PQ4")]
-    [InlineData("OPQ4_8,IVF4,PQ4")]
+    [InlineData("OPQ4,PQ4np")]
+    [InlineData("OPQ4_8,IVF4,PQ4np")]
     [InlineData("IDMap,Flat")]
     [InlineData("IDMap2,SQ8")]
     [InlineData("IDMap,IVF4,Flat")]
