@@ -29,10 +29,15 @@ public interface IIndexGrain : IGrainWithStringKey
     [Alias("Drop")]
     Task<bool> DropAsync();
 
-    /// <summary>What a query front needs to fan out. Interleaves with adds.</summary>
+    /// <summary>What a query front needs to fan out, generation included; internal to the cluster. Interleaves with adds.</summary>
     /// <exception cref="IndexNotFoundException">The index does not exist.</exception>
-    [Alias("GetShardMap"), AlwaysInterleave]
+    [Alias("GetShardMap"), AlwaysInterleave, ClusterInternal]
     Task<ShardMap> GetShardMapAsync();
+
+    /// <summary>The spec the index was created with. Interleaves with adds.</summary>
+    /// <exception cref="IndexNotFoundException">The index does not exist.</exception>
+    [Alias("GetSpec"), AlwaysInterleave]
+    Task<IndexSpec> GetSpecAsync();
 
     /// <summary>
     /// Hands ids and a first shard to an input of <paramref name="count"/> vectors in <paramref name="batches"/>

@@ -31,12 +31,15 @@ public sealed record IndexSpec
     /// <summary>The most shards an index may have.</summary>
     public const int MaxShards = 256;
 
+    /// <summary>The widest vector (and model input) an index takes (faiss's and the tool's limit too).</summary>
+    public const int MaxDimension = 1 << 16;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first field that is out of range.</summary>
     public void Validate()
     {
-        if (Dimension < 1)
+        if (Dimension is < 1 or > MaxDimension)
         {
-            throw new ArgumentException($"Dimension must be at least 1; got {Dimension}.", nameof(Dimension));
+            throw new ArgumentException($"Dimension must be between 1 and {MaxDimension}; got {Dimension}.", nameof(Dimension));
         }
 
         if (!Enum.IsDefined(Metric))
@@ -66,9 +69,9 @@ public sealed record IndexSpec
             throw new ArgumentException("Model and InputDimension go together: set both (raw inputs are embedded by the model) or neither.", nameof(InputDimension));
         }
 
-        if (InputDimension is < 1)
+        if (InputDimension is < 1 or > MaxDimension)
         {
-            throw new ArgumentException($"InputDimension must be at least 1; got {InputDimension}.", nameof(InputDimension));
+            throw new ArgumentException($"InputDimension must be between 1 and {MaxDimension}; got {InputDimension}.", nameof(InputDimension));
         }
 
         if (MatchThreshold is { } threshold)

@@ -175,6 +175,9 @@ public sealed partial class IndexGrain(
     public Task<ShardMap> GetShardMapAsync() => Task.FromResult(RequireTopology().Map);
 
     /// <inheritdoc/>
+    public Task<IndexSpec> GetSpecAsync() => Task.FromResult(RequireTopology().Spec);
+
+    /// <inheritdoc/>
     public async Task<IdLease> LeaseIdsAsync(Guid leaseId, int count, bool callerIds, int batches = 1)
     {
         var topology = RequireTopology();

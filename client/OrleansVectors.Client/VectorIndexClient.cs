@@ -67,7 +67,7 @@ public sealed class VectorIndexClient(IGrainFactory grains)
             RequireDistinctIds(ids, rows);
         }
 
-        var spec = (await Index(name).GetShardMapAsync()).Spec;
+        var spec = await Index(name).GetSpecAsync();
         var width = spec.InputDimension ?? spec.Dimension;
         if (dimension != width)
         {
@@ -277,7 +277,7 @@ public sealed class VectorIndexClient(IGrainFactory grains)
     {
         try
         {
-            await Index(name).GetShardMapAsync();
+            await Index(name).GetSpecAsync();
         }
         catch (IndexNotFoundException)
         {
