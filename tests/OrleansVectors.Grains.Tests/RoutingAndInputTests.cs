@@ -150,6 +150,48 @@ public sealed class RoutingAndInputTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task Every_hostile_request_leaves_every_silo_up_and_a_populated_index_unchanged()
+    {
+        var index = fixture.Index("hostile-target");
+        await index.CreateAsync(new IndexSpec { Dimension = D, ShardCount = 3, MatchThreshold = 0.5 });
+        await TestVectors.AddAll(fixture, index, TestData.Uniform(3000, D, seed: 21), D, batchSize: 500);
+        var probe = VectorBatch.FromRows(TestData.Uniform(5, D, seed: 22), D);
+        var before = await fixture.Query.SearchAsync("hostile-target", probe, 7);
+        var many = VectorBatch.FromRows(TestData.Uniform(8192, D, seed: 23), D);
+        var nan = TestData.Uniform(2, D, seed: 24);
+        nan[3] = float.NaN;
+
+        var hostile = new (string What, Func<Task> Call, Type Expected, string Message)[]
+        {
+            ("PQ0 at create", () => fixture.Index("h1").CreateAsync(new IndexSpec { Dimension = D, Factory = "PQ0" }), typeof(ArgumentException), "PQ sub-quantizer count"),
+            ("HNSW1 at create", () => fixture.Index("h2").CreateAsync(new IndexSpec { Dimension = D, Factory = "HNSW1" }), typeof(ArgumentException), "HNSW neighbour count"),
+            ("IVF past the budget", () => fixture.Index("h3").CreateAsync(new IndexSpec { Dimension = 128, Factory = "IVF1048576,Flat", ShardCount = 256 }), typeof(ArgumentException), "CreateMemoryBudget"),
+            ("re-create with another spec", () => index.CreateAsync(new IndexSpec { Dimension = D, ShardCount = 2 }), typeof(InvalidOperationException), "different spec"),
+            ("a shard re-initialized by a client", () => fixture.Client.GetGrain<IShardGrain>("hostile-target/0").InitializeAsync(new IndexSpec { Dimension = D, ShardCount = 3 }, Guid.NewGuid()), typeof(UnauthorizedAccessException), "internal to the cluster"),
+            ("ids inserted into a shard by a client", () => fixture.Client.GetGrain<IShardGrain>("hostile-target/1").AddAsync(Guid.Empty, Guid.NewGuid(), probe, [0, 1, 2, 3, 4], callerIds: true), typeof(UnauthorizedAccessException), "internal to the cluster"),
+            ("a model path", () => fixture.Index("h4").CreateAsync(new IndexSpec { Dimension = D, Model = "/etc/shadow", InputDimension = 4 }), typeof(ArgumentException), "model folder"),
+            ("8,192 queries × k=2,048", () => fixture.Query.SearchAsync("hostile-target", many, QueryOptions.MaxK), typeof(ReplyTooLargeException), "32 MiB"),
+            ("a ShardTimeout of 100 days", () => fixture.Query.SearchAsync("hostile-target", probe, 3, new QueryOptions { ShardTimeout = TimeSpan.FromDays(100) }), typeof(ArgumentOutOfRangeException), "ShardTimeout"),
+            ("a negative L2 match threshold", () => fixture.Query.MatchAsync("hostile-target", probe, -1f), typeof(ArgumentException), "cannot be negative"),
+            ("a name with a newline", () => fixture.Query.SearchAsync("hostile\ntarget", probe, 3), typeof(ArgumentException), "Index names are"),
+            ("a NaN", () => fixture.AddAsync(index, VectorBatch.FromRows(nan, D)), typeof(ArgumentException), "non-finite"),
+            ("a 20M-wide index", () => fixture.Index("h5").CreateAsync(new IndexSpec { Dimension = 20_000_000 }), typeof(ArgumentException), "Dimension must be between"),
+        };
+        foreach (var (what, call, expected, message) in hostile)
+        {
+            var error = await Assert.ThrowsAnyAsync<Exception>(call);
+            Assert.True(expected.IsInstanceOfType(error), $"{what}: {error.GetType().Name}: {error.Message}");
+            Assert.Contains(message, error.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(fixture.Cluster.Silos.Count, (await fixture.Client.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true)).Count);
+        Assert.Equal(3000, await index.CountAsync());
+        var after = await fixture.Query.SearchAsync("hostile-target", probe, 7);
+        Assert.Equal(before.Labels.ToArray(), after.Labels.ToArray());
+        Assert.Equal(before.Distances.ToArray(), after.Distances.ToArray());
+    }
+
+    [Fact]
     public async Task Bad_input_gets_specific_exceptions_and_leaves_the_index_unchanged()
     {
         var index = fixture.Index("bad-input");
