@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Orleans.Persistence.FileStorage;
+using Orleans.Serialization;
 using Orleans.Runtime.MembershipService.SiloMetadata;
 using OrleansVectors.Grains.Models;
 using OrleansVectors.Grains.Placement;
@@ -52,6 +53,10 @@ public static class OrleansVectorsSiloBuilderExtensions
         }
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OrleansVectorsOptions>, OrleansVectorsOptionsValidator>());
+
+        // Orleans' JSON grain storage leaves out default values, and a record's initializer then stands in for them
+        // on read: an index created with Metric = InnerProduct (0) came back as L2 after its grain reactivated
+        services.Configure<OrleansJsonSerializerOptions>(o => o.JsonSerializerSettings.DefaultValueHandling = Newtonsoft.Json.DefaultValueHandling.Include);
         services.TryAddSingleton<ModelCatalog>();
         services.TryAddSingleton<IClientAuthenticator, ApiKeyAuthenticator>();
         services.TryAddSingleton<IModelHost, TorchScriptModelHost>();

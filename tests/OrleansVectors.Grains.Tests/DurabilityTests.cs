@@ -95,6 +95,20 @@ public abstract class DurabilityTests
     }
 
     [Fact]
+    public async Task An_index_grain_that_reactivates_reads_back_the_spec_it_was_created_with()
+    {
+        await using var cluster = await StartAsync();
+        // every field at a value its type defaults to where the record's initializer says otherwise
+        var spec = new IndexSpec { Dimension = D, Metric = VectorMetric.InnerProduct, ShardCount = 2, NormalizeEmbeddings = false };
+        var index = cluster.Index("spec-kept");
+        await index.CreateAsync(spec);
+
+        await cluster.Cluster.DeactivateAsync(index);
+
+        Assert.Equal(spec, await index.GetSpecAsync());
+    }
+
+    [Fact]
     public async Task A_corrupt_snapshot_is_named_and_the_previous_version_restores()
     {
         await using var cluster = await StartAsync();
