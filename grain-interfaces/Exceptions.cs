@@ -123,6 +123,23 @@ public sealed class ReplyTooLargeException : Exception
         Bytes = bytes;
     }
 
+    /// <summary>
+    /// Throws when <paramref name="results"/> neighbours or matches for <paramref name="queries"/> queries would
+    /// pass <see cref="QueryOptions.MaxReplyBytes"/>; <paramref name="subject"/> names what answers, and
+    /// <paramref name="remedy"/> says what the caller does instead.
+    /// </summary>
+    public static void ThrowIfPastLimit(string subject, int queries, long results, string remedy)
+    {
+        var bytes = results * BytesPerResult;
+        if (bytes > QueryOptions.MaxReplyBytes)
+        {
+            throw new ReplyTooLargeException(
+                $"{subject} would answer {queries} queries with {results:N0} results ({bytes >> 20} MiB), past the {QueryOptions.MaxReplyBytes >> 20} MiB a reply may carry: {remedy}.",
+                queries,
+                bytes);
+        }
+    }
+
     /// <summary>Creates the exception.</summary>
     public ReplyTooLargeException()
         : this("The reply is too large.", 0, 0)
@@ -140,6 +157,9 @@ public sealed class ReplyTooLargeException : Exception
         : base(message, innerException)
     {
     }
+
+    /// <summary>Bytes a reply spends on each neighbour or match: a float distance and a long id.</summary>
+    public const int BytesPerResult = sizeof(float) + sizeof(long);
 
     /// <summary>How many queries the refused call held.</summary>
     [Id(0)] public int Queries { get; }

@@ -57,7 +57,7 @@ public sealed record IndexSpec
             throw new ArgumentException($"ShardCount must be between 1 and {MaxShards}; got {ShardCount}.", nameof(ShardCount));
         }
 
-        if (Model is { } model && (model.Length is 0 or > 128 || model is "." or ".." || model.Any(c => c is '/' or '\\' || char.IsControl(c))))
+        if (Model is { } model && !IsModelName(model))
         {
             throw new ArgumentException(
                 $"Model names a file in the silos' model folder (OrleansVectors:ModelDirectory): 1 to 128 characters, no '/' or '\\'; got '{string.Concat(model.Take(128).Select(c => char.IsControl(c) ? '?' : c))}'.",
@@ -79,6 +79,10 @@ public sealed record IndexSpec
             RequireThreshold(threshold, Metric, nameof(MatchThreshold));
         }
     }
+
+    /// <summary>Whether <paramref name="model"/> is a plain file name (1 to 128 characters, no path, no control characters).</summary>
+    public static bool IsModelName(string model) =>
+        model.Length is > 0 and <= 128 && model is not ("." or "..") && !model.Any(c => c is '/' or '\\' || char.IsControl(c));
 
     /// <summary>Throws unless <paramref name="threshold"/> is a match threshold that works for <paramref name="metric"/>.</summary>
     /// <exception cref="ArgumentException">It is not finite, outside the float range, or negative for L2.</exception>

@@ -19,9 +19,8 @@ public sealed partial class IndexGrain
         {
             foreach (var shard in snapshot.Shards.OrderBy(s => s.Shard))
             {
-                var content = await store.ReadAsync(shard.Blob) ?? throw new InvalidDataException($"Snapshot '{shard.Blob}' disappeared during the export.");
-                var faiss = ShardSnapshot.Parse(content.Content, shard.Blob).Faiss;
-                var index = await Task.Run(() => FaissIndex.Deserialize(faiss.Span));
+                await using var stream = await store.OpenReadAsync(shard.Blob) ?? throw new InvalidDataException($"Snapshot '{shard.Blob}' disappeared during the export.");
+                var (_, _, index) = await Task.Run(() => ShardSnapshot.Read(stream, shard.Blob, shard.Checksum, FaissIndex.ReadFrom));
                 if (merged is null)
                 {
                     merged = index;

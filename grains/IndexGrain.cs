@@ -277,7 +277,8 @@ public sealed partial class IndexGrain(
         // one: exceptions cross the wire, and FaissException is not an Orleans-serializable type).
         try
         {
-            var layout = FaissFactoryString.Parse(ShardTopology.FaissFactoryOf(spec.Factory), spec.Dimension);
+            var factory = ShardTopology.FaissFactoryOf(spec.Factory);
+            var layout = FaissFactoryString.Parse(factory, spec.Dimension);
             var silos = Math.Max(1, (await GrainFactory.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true)).Count);
             var perSilo = layout.CreateBytes * ((spec.ShardCount + silos - 1) / silos);
             if (perSilo > options.Value.CreateMemoryBudget)
@@ -288,7 +289,7 @@ public sealed partial class IndexGrain(
                     $"{options.Value.CreateMemoryBudget / (1 << 20):N0} MiB per silo (OrleansVectors:CreateMemoryBudget). Use fewer IVF lists or shards.");
             }
 
-            FaissIndex.Create(spec.Dimension, ShardTopology.FaissFactoryOf(spec.Factory), ShardTopology.FaissMetricOf(spec.Metric)).Dispose();
+            FaissIndex.Create(spec.Dimension, factory, ShardTopology.FaissMetricOf(spec.Metric)).Dispose();
         }
         catch (ArgumentException e)
         {

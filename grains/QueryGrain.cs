@@ -23,7 +23,9 @@ public sealed partial class QueryGrain(IModelHost models, ILogger<QueryGrain> lo
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(k, QueryOptions.MaxK);
         ArgumentNullException.ThrowIfNull(queries);
-        RequireReplyFits(index, queries.Count, (long)queries.Count * k, $"send at most {Math.Max(1, QueryOptions.MaxReplyBytes / (12 * k))} queries per call with k = {k}");
+        ReplyTooLargeException.ThrowIfPastLimit(
+            $"Index '{index}'", queries.Count, (long)queries.Count * k,
+            $"send at most {Math.Max(1, QueryOptions.MaxReplyBytes / (ReplyTooLargeException.BytesPerResult * k))} queries per call with k = {k} (VectorIndexClient splits its queries for you)");
         options = Check(options);
         return await _maps.WithFreshTopologyAsync(GrainFactory, index, async topology =>
         {
@@ -45,7 +47,9 @@ public sealed partial class QueryGrain(IModelHost models, ILogger<QueryGrain> lo
             IndexSpec.RequireThreshold(radius, topology.Spec.Metric, nameof(threshold));
             var embeddings = await Embed(topology, queries);
             var results = await FanOutAsync(topology, options, (shard, ct) => shard.RangeSearchAsync(topology.Generation, embeddings, radius, options, ct), cancellationToken);
-            RequireReplyFits(index, embeddings.Count, results.Values.Sum(r => (long)r.Labels.Length), "send fewer queries per call or use a tighter threshold");
+            ReplyTooLargeException.ThrowIfPastLimit(
+                $"Index '{index}'", embeddings.Count, results.Values.Sum(r => (long)r.Labels.Length),
+                "send fewer queries per call or use a tighter threshold (VectorIndexClient splits its queries for you)");
             return TopKMerge.MergeRanges([.. results.Values], embeddings.Count, topology.Spec.Metric, results.Failed);
         });
     }
@@ -59,19 +63,6 @@ public sealed partial class QueryGrain(IModelHost models, ILogger<QueryGrain> lo
         options ??= QueryOptions.Default;
         options.Validate();
         return options;
-    }
-
-    /// <summary>Refuses a reply of <paramref name="results"/> neighbours or matches past what a message may carry.</summary>
-    private static void RequireReplyFits(string index, int queries, long results, string remedy)
-    {
-        var bytes = results * (sizeof(float) + sizeof(long));
-        if (bytes > QueryOptions.MaxReplyBytes)
-        {
-            throw new ReplyTooLargeException(
-                $"The reply to {queries} queries on index '{index}' would hold {results:N0} results ({bytes / (1 << 20):N0} MiB), past the {QueryOptions.MaxReplyBytes >> 20} MiB a reply may carry: {remedy} (VectorIndexClient splits its queries for you).",
-                queries,
-                bytes);
-        }
     }
 
     private async Task<VectorBatch> Embed(ShardTopology topology, VectorBatch queries)

@@ -141,15 +141,8 @@ public sealed partial class ShardGrain(
         }
 
         var result = await RunOnFaissWorkerAsync(() => index.RangeSearch(queries.Values, radius, parameters), cancellationToken);
-        var bytes = (long)result.Labels.Length * (sizeof(float) + sizeof(long));
-        if (bytes > QueryOptions.MaxReplyBytes)
-        {
-            throw new ReplyTooLargeException(
-                $"Shard {ShardNumber} of index '{ShardIndexName}' found {result.Labels.Length:N0} matches for {queries.Count} queries ({bytes >> 20} MiB), past the {QueryOptions.MaxReplyBytes >> 20} MiB a reply may carry: send fewer queries per call or use a tighter threshold.",
-                queries.Count,
-                bytes);
-        }
-
+        ReplyTooLargeException.ThrowIfPastLimit(
+            $"Shard {ShardNumber} of index '{ShardIndexName}'", queries.Count, result.Labels.Length, "send fewer queries per call or use a tighter threshold");
         return RangeResults.Create(result.Offsets, result.Distances, result.Labels);
     }
 

@@ -118,10 +118,7 @@ OVF_API ovf_status ovf_index_rows(const ovf_index* index, int64_t offset, int64_
  * sharing one trained quantizer. */
 OVF_API ovf_status ovf_index_merge_from(ovf_index* target, ovf_index* source);
 
-/* Serialization in faiss's own format (readable by faiss.deserialize_index), in two calls: the size, then the
- * bytes into a caller's buffer of at least that size. Both must see the index unchanged (no mutation between). */
-OVF_API ovf_status ovf_index_serialized_size(const ovf_index* index, int64_t* size);
-OVF_API ovf_status ovf_index_serialize_into(const ovf_index* index, uint8_t* data, int64_t capacity, int64_t* written);
+/* Serialization in faiss's own format (readable by faiss.deserialize_index): ovf_index_write_segments below. */
 OVF_API ovf_status ovf_index_deserialize(const uint8_t* data, int64_t size, ovf_index** out);
 /* Serializes without copying: segment(context, data, size) receives each piece faiss's format is made of, in
  * order, where it lies (the large ones point into the index's own arrays, valid until the index next changes). It

@@ -43,7 +43,7 @@ public sealed class ClusterInferenceModel(VectorIndexClient client, string index
 
         VectorValidation.RequireFinite(values, width, nameof(inputs));
         Spec.Validate();
-        if (!await HasSpecAsync())
+        if (await client.TryGetSpecAsync(Index) != Spec)
         {
             var scratch = $"spec-check-{Guid.NewGuid():N}";
             await client.CreateIndexAsync(scratch, Spec);
@@ -53,19 +53,6 @@ public sealed class ClusterInferenceModel(VectorIndexClient client, string index
         await client.DropIndexAsync(Index);
         await client.CreateIndexAsync(Index, Spec);
         await client.AddAsync(Index, values, width, batchRows: Math.Max(batchSize, VectorIndexClient.DefaultBatchRows), cancellationToken: cancellationToken);
-    }
-
-    /// <summary>Whether the index exists with <see cref="Spec"/> (which its creation then checked).</summary>
-    private async Task<bool> HasSpecAsync()
-    {
-        try
-        {
-            return (await client.DescribeIndexAsync(Index)).Spec == Spec;
-        }
-        catch (IndexNotFoundException)
-        {
-            return false;
-        }
     }
 
     /// <inheritdoc/>

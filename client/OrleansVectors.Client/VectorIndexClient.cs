@@ -19,6 +19,19 @@ public sealed class VectorIndexClient(IGrainFactory grains)
     /// <summary>Deletes an index and its vectors.</summary>
     public Task<bool> DropIndexAsync(string name) => Index(name).DropAsync();
 
+    /// <summary>The spec an index was created with, or null when it does not exist.</summary>
+    public async Task<IndexSpec?> TryGetSpecAsync(string name)
+    {
+        try
+        {
+            return await Index(name).GetSpecAsync();
+        }
+        catch (IndexNotFoundException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The spec, count and shards of an index.</summary>
     public Task<IndexDescription> DescribeIndexAsync(string name) => Index(name).DescribeAsync();
 
@@ -86,18 +99,14 @@ public sealed class VectorIndexClient(IGrainFactory grains)
         var acknowledged = 0L;
         var progressLock = new Lock();
         Exception? failure = null;
-        for (var b = 0; b < starts.Count && Volatile.Read(ref failure) is null; b++)
+        for (var b = 0; b < starts.Count; b++)
         {
             if (inFlight.Count == maxInFlight)
             {
                 await inFlight.Dequeue();
-                if (Volatile.Read(ref failure) is not null)
-                {
-                    break;
-                }
             }
 
-            if (cancellationToken.IsCancellationRequested)
+            if (Volatile.Read(ref failure) is not null || cancellationToken.IsCancellationRequested)
             {
                 break;
             }
@@ -138,19 +147,18 @@ public sealed class VectorIndexClient(IGrainFactory grains)
             return [.. receipts.Select(r => r!)];
         }
 
+        // the stored batches as row ranges, neighbours joined
         var stored = new List<Range>();
-        for (var b = 0; b < starts.Count; b++)
+        foreach (var b in Enumerable.Range(0, starts.Count).Where(b => receipts[b] is not null))
         {
-            if (receipts[b] is null)
-            {
-                continue;
-            }
-
             var end = Math.Min(starts[b] + batchRows, rows);
-            stored.Add(stored.Count > 0 && stored[^1].End.Value == starts[b] ? new Range(stored[^1].Start, end) : new Range(starts[b], end));
-            if (stored.Count > 1 && stored[^2].End.Value == starts[b])
+            if (stored.Count > 0 && stored[^1].End.Value == starts[b])
             {
-                stored.RemoveAt(stored.Count - 2);
+                stored[^1] = new Range(stored[^1].Start, end);
+            }
+            else
+            {
+                stored.Add(new Range(starts[b], end));
             }
         }
 
@@ -275,11 +283,7 @@ public sealed class VectorIndexClient(IGrainFactory grains)
 
     private async Task CreateIndexIfMissingAsync(string name, IndexSpec spec)
     {
-        try
-        {
-            await Index(name).GetSpecAsync();
-        }
-        catch (IndexNotFoundException)
+        if (await TryGetSpecAsync(name) is null)
         {
             await CreateIndexAsync(name, spec);
         }
@@ -309,7 +313,7 @@ public sealed class VectorIndexClient(IGrainFactory grains)
         var query = grains.GetGrain<IQueryGrain>(0);
 
         // rows per message: the queries and each reply (12 bytes a neighbour) stay well inside a message
-        var perMessage = Math.Max(1, Math.Min(VectorBatch.MaxBytes / (sizeof(float) * dimension), QueryOptions.MaxReplyBytes / (12 * k)));
+        var perMessage = Math.Max(1, Math.Min(VectorBatch.MaxBytes / (sizeof(float) * dimension), QueryOptions.MaxReplyBytes / (ReplyTooLargeException.BytesPerResult * k)));
         perMessage = Math.Min(perMessage, DefaultBatchRows);
         if (rows <= perMessage)
         {

@@ -10,7 +10,7 @@ namespace OrleansVectors.Grains.Durability;
 /// that cannot look an id up) and the recent batch ids with the first id each was given (so a batch retried
 /// after the snapshot is still recognised).
 /// </summary>
-internal sealed record ShardSnapshot(long[] CallerIds, IReadOnlyList<BatchReceipt> Batches, ReadOnlyMemory<byte> Faiss)
+internal static class ShardSnapshot
 {
     /// <summary>The magic number of a snapshot frame ("OVS1").</summary>
     public const uint Magic = 0x3153564F;
@@ -111,44 +111,6 @@ internal sealed record ShardSnapshot(long[] CallerIds, IReadOnlyList<BatchReceip
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or OverflowException or ArgumentOutOfRangeException or OutOfMemoryException)
         {
             index?.Dispose();
-            throw new InvalidDataException($"Snapshot '{path}' is corrupt: {e.Message}.", e);
-        }
-    }
-
-    /// <summary>Reads a snapshot object, checking its checksum.</summary>
-    /// <exception cref="InvalidDataException">The object is torn or corrupt; the message names it.</exception>
-    public static ShardSnapshot Parse(ReadOnlyMemory<byte> content, string path)
-    {
-        var frame = ChecksummedFrame.Read(content, Magic);
-        if (frame.Status != FrameStatus.Ok || frame.Length != content.Length)
-        {
-            throw new InvalidDataException($"Snapshot '{path}' is corrupt: its checksum does not match its content.");
-        }
-
-        try
-        {
-            var payload = frame.Payload;
-            var callerCount = BinaryPrimitives.ReadInt64LittleEndian(payload.Span);
-            var offset = sizeof(long);
-            var callerIds = MemoryMarshal.Cast<byte, long>(payload.Span.Slice(offset, checked((int)callerCount * sizeof(long)))).ToArray();
-            offset += callerIds.Length * sizeof(long);
-            var batchCount = BinaryPrimitives.ReadInt32LittleEndian(payload.Span[offset..]);
-            offset += sizeof(int);
-            var batches = new List<BatchReceipt>(batchCount);
-            for (var i = 0; i < batchCount; i++, offset += BatchBytes)
-            {
-                var span = payload.Span.Slice(offset, BatchBytes);
-                batches.Add(new BatchReceipt(new Guid(span[..16]), BinaryPrimitives.ReadInt64LittleEndian(span[16..]), BinaryPrimitives.ReadInt32LittleEndian(span[24..])));
-            }
-
-            var faissLength = BinaryPrimitives.ReadInt64LittleEndian(payload.Span[offset..]);
-            offset += sizeof(long);
-            return faissLength != payload.Length - offset
-                ? throw new InvalidDataException("lengths do not add up")
-                : new ShardSnapshot(callerIds, batches, payload[offset..]);
-        }
-        catch (Exception e) when (e is ArgumentOutOfRangeException or OverflowException or InvalidDataException)
-        {
             throw new InvalidDataException($"Snapshot '{path}' is corrupt: {e.Message}.", e);
         }
     }

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using OrleansVectors.GrainInterfaces;
 using OrleansVectors.Grains.Hosting;
 
 namespace OrleansVectors.Grains.Models;
@@ -23,7 +24,7 @@ public sealed class ModelCatalog(IOptions<OrleansVectorsOptions> options)
         }
 
         // IndexSpec.Validate admits only plain file names; checked again here, where the file is opened
-        if (name.Length == 0 || name != Path.GetFileName(name) || name is "." or "..")
+        if (!IndexSpec.IsModelName(name))
         {
             throw new ArgumentException($"A model is named by its file name in the model folder; got '{name}'.", nameof(name));
         }

@@ -18,7 +18,7 @@ public sealed partial class TorchScriptModelHost(ILogger<TorchScriptModelHost> l
     : IModelHost, IDisposable
 {
     private const int RowsPerBatch = 1024;
-    private readonly ConcurrentDictionary<(string Path, bool Normalize), Lazy<InferenceModel>> _models = new();
+    private readonly ConcurrentDictionary<(string Name, bool Normalize), Lazy<InferenceModel>> _models = new();
 
     /// <inheritdoc/>
     public async Task<VectorBatch> EmbedAsync(IndexSpec spec, VectorBatch inputs, CancellationToken cancellationToken = default)
@@ -38,7 +38,7 @@ public sealed partial class TorchScriptModelHost(ILogger<TorchScriptModelHost> l
         // PublicationOnly: a failed load (a file not there yet) is retried on the next call, not cached
         var lazy = _models.GetOrAdd(
             (spec.Model, spec.NormalizeEmbeddings),
-            key => new Lazy<InferenceModel>(() => Load(key.Path, key.Normalize), LazyThreadSafetyMode.PublicationOnly));
+            key => new Lazy<InferenceModel>(() => Load(key.Name, key.Normalize), LazyThreadSafetyMode.PublicationOnly));
         var model = lazy.IsValueCreated ? lazy.Value : await LoadWithinTimeoutAsync(spec.Model, lazy, cancellationToken).ConfigureAwait(false);
         return await Task.Run(() => Embed(model, spec, inputs), cancellationToken).ConfigureAwait(false);
     }

@@ -106,11 +106,6 @@ public sealed class BlobDurableStore : IDurableStore
         var blob = _container.GetBlobClient(path);
         try
         {
-            if (parts.Count == 1)
-            {
-                return (await blob.UploadAsync(BinaryData.FromBytes(parts[0]), options, cancellationToken).ConfigureAwait(false)).Value.ETag.ToString();
-            }
-
             await using var content = new PartsReadStream(parts);
             return (await blob.UploadAsync(content, options, cancellationToken).ConfigureAwait(false)).Value.ETag.ToString();
         }
@@ -207,6 +202,5 @@ public sealed class BlobDurableStore : IDurableStore
                 }
             }
         }
-
     }
 }

@@ -16,15 +16,18 @@ public sealed partial class FaissIndex
 {
     /// <summary>Serializes the index into a new byte array (faiss's format).</summary>
     /// <exception cref="ObjectDisposedException">The index was disposed.</exception>
-    public unsafe byte[] Serialize()
+    public byte[] Serialize()
     {
         using (EnterRead())
         {
-            IndexSerializedSize(_handle, out var size).ThrowIfFailed();
-            var bytes = GC.AllocateUninitializedArray<byte>(checked((int)size));
-            fixed (byte* data = bytes)
+            // copied while the read lock holds the index still: no pin, so changes wait rather than fail
+            var segments = CollectSegments();
+            var bytes = GC.AllocateUninitializedArray<byte>(checked((int)segments.Sum(s => (long)s.Length)));
+            var position = 0;
+            foreach (var segment in segments)
             {
-                IndexSerializeInto(_handle, data, size, out _).ThrowIfFailed();
+                segment.Span.CopyTo(bytes.AsSpan(position));
+                position += segment.Length;
             }
 
             return bytes;
@@ -38,29 +41,35 @@ public sealed partial class FaissIndex
     /// and disposing the index frees its memory only once the view is disposed. Searches go on meanwhile.
     /// </summary>
     /// <exception cref="ObjectDisposedException">The index was disposed.</exception>
-    public unsafe FaissSerializedView OpenSerializedView()
+    public FaissSerializedView OpenSerializedView()
     {
         using (EnterRead())
         {
-            var collector = new SegmentCollector();
-            var context = GCHandle.Alloc(collector);
-            try
-            {
-                var status = IndexWriteSegments(_handle, &CollectSegment, GCHandle.ToIntPtr(context));
-                if (collector.Failure is { } failure)
-                {
-                    ExceptionDispatchInfo.Throw(failure);
-                }
-
-                status.ThrowIfFailed();
-            }
-            finally
-            {
-                context.Free();
-            }
-
+            var segments = CollectSegments();
             Interlocked.Increment(ref _pins);
-            return new FaissSerializedView(this, collector.Finish());
+            return new FaissSerializedView(this, segments);
+        }
+    }
+
+    /// <summary>The pieces faiss writes, in order, where they lie; valid while the index does not change (the caller holds the read lock).</summary>
+    private unsafe List<ReadOnlyMemory<byte>> CollectSegments()
+    {
+        var collector = new SegmentCollector();
+        var context = GCHandle.Alloc(collector);
+        try
+        {
+            var status = IndexWriteSegments(_handle, &CollectSegment, GCHandle.ToIntPtr(context));
+            if (collector.Failure is { } failure)
+            {
+                ExceptionDispatchInfo.Throw(failure);
+            }
+
+            status.ThrowIfFailed();
+            return collector.Finish();
+        }
+        finally
+        {
+            context.Free();
         }
     }
 

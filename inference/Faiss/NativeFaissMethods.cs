@@ -98,14 +98,6 @@ internal static unsafe partial class NativeFaissMethods
     [LibraryImport(Library, EntryPoint = "ovf_index_read_stream")]
     internal static partial FaissStatus IndexReadStream(delegate* unmanaged[Cdecl]<nint, byte*, long, long> read, nint context, out FaissIndexHandle index);
 
-    /// <summary>The size of the index serialized in faiss's format.</summary>
-    [LibraryImport(Library, EntryPoint = "ovf_index_serialized_size")]
-    internal static partial FaissStatus IndexSerializedSize(FaissIndexHandle index, out long size);
-
-    /// <summary>Serializes into <paramref name="data"/> (capacity bytes); Argument when the index no longer fits.</summary>
-    [LibraryImport(Library, EntryPoint = "ovf_index_serialize_into")]
-    internal static partial FaissStatus IndexSerializeInto(FaissIndexHandle index, byte* data, long capacity, out long written);
-
     /// <summary>Hands the pieces of the index's serialized form, in order and where they lie, to <paramref name="segment"/>.</summary>
     [LibraryImport(Library, EntryPoint = "ovf_index_write_segments")]
     internal static partial FaissStatus IndexWriteSegments(FaissIndexHandle index, delegate* unmanaged[Cdecl]<nint, byte*, long, long> segment, nint context);
