@@ -101,6 +101,27 @@ public sealed class ClusterInferenceModelTests(ClusterFixture fixture) : IClassF
     }
 
     [Fact]
+    public async Task Save_and_load_knn_func_keep_and_bring_back_the_index_by_name()
+    {
+        var client = new VectorIndexClient(fixture.Client);
+        var model = new ClusterInferenceModel(client, "knn-func", new IndexSpec { Dimension = 4, ShardCount = 2 });
+        using var items = randn(30, 4, generator: new Generator(8));
+        using var more = randn(10, 4, generator: new Generator(9));
+        using var query = randn(3, 4, generator: new Generator(10));
+        await model.TrainKnnAsync(items);
+        using var before = await model.GetNearestNeighborsAsync(query, 5);
+
+        Assert.Equal(30, (await model.SaveKnnFuncAsync("first")).Count);
+        await model.AddToKnnAsync(more);
+        Assert.Equal(40, await client.CountAsync("knn-func"));
+
+        Assert.Equal(30, (await model.LoadKnnFuncAsync("first")).Count);
+        Assert.Equal(30, await client.CountAsync("knn-func"));
+        using var after = await model.GetNearestNeighborsAsync(query, 5);
+        Assert.Equal(before.Indices.data<long>().ToArray(), after.Indices.data<long>().ToArray());
+    }
+
+    [Fact]
     public async Task The_client_cuts_inputs_into_batches_and_reports_progress()
     {
         var client = new VectorIndexClient(fixture.Client);
