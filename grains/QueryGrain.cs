@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Orleans.Concurrency;
 using OrleansVectors.GrainInterfaces;
+using OrleansVectors.Grains.Diagnostics;
 using OrleansVectors.Grains.Models;
 using OrleansVectors.Grains.Topology;
 
@@ -12,7 +14,7 @@ namespace OrleansVectors.Grains;
 /// asks every shard for its top-k with bounded concurrency and a per-shard timeout, and merges exactly.
 /// </summary>
 [StatelessWorker, Reentrant]
-public sealed partial class QueryGrain(IModelHost models, ILogger<QueryGrain> logger) : Grain, IQueryGrain
+public sealed partial class QueryGrain(IModelHost models, OrleansVectorsMetrics metrics, ILogger<QueryGrain> logger) : Grain, IQueryGrain
 {
     private readonly ShardMapCache _maps = new();
 
@@ -27,12 +29,15 @@ public sealed partial class QueryGrain(IModelHost models, ILogger<QueryGrain> lo
             $"Index '{index}'", queries.Count, (long)queries.Count * k,
             $"send at most {Math.Max(1, QueryOptions.MaxReplyBytes / (ReplyTooLargeException.BytesPerResult * k))} queries per call with k = {k} (VectorIndexClient splits its queries for you)");
         options = Check(options);
-        return await _maps.WithFreshTopologyAsync(GrainFactory, index, async topology =>
+        var started = Stopwatch.GetTimestamp();
+        var merged = await _maps.WithFreshTopologyAsync(GrainFactory, index, async topology =>
         {
             var embeddings = await Embed(topology, queries);
             var results = await FanOutAsync(topology, options, (shard, ct) => shard.SearchAsync(topology.Generation, embeddings, k, options, ct), cancellationToken);
             return TopKMerge.Merge([.. results.Values], embeddings.Count, k, topology.Spec.Metric, results.Failed);
         });
+        metrics.SearchCompleted(index, "knn", Stopwatch.GetElapsedTime(started));
+        return merged;
     }
 
     /// <inheritdoc/>
@@ -40,7 +45,8 @@ public sealed partial class QueryGrain(IModelHost models, ILogger<QueryGrain> lo
     {
         IndexNames.Require(index);
         options = Check(options);
-        return await _maps.WithFreshTopologyAsync(GrainFactory, index, async topology =>
+        var started = Stopwatch.GetTimestamp();
+        var merged = await _maps.WithFreshTopologyAsync(GrainFactory, index, async topology =>
         {
             var radius = threshold ?? (float?)topology.Spec.MatchThreshold
                 ?? throw new InvalidOperationException($"No match threshold: pass one to this call or create index '{index}' with a MatchThreshold.");
@@ -52,6 +58,8 @@ public sealed partial class QueryGrain(IModelHost models, ILogger<QueryGrain> lo
                 "send fewer queries per call or use a tighter threshold (VectorIndexClient splits its queries for you)");
             return TopKMerge.MergeRanges([.. results.Values], embeddings.Count, topology.Spec.Metric, results.Failed);
         });
+        metrics.SearchCompleted(index, "range", Stopwatch.GetElapsedTime(started));
+        return merged;
     }
 
     /// <inheritdoc/>

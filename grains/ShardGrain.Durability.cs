@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using OrleansVectors.GrainInterfaces;
 using OrleansVectors.Grains.Durability;
@@ -24,11 +25,13 @@ public sealed partial class ShardGrain
             var logFrom = await state.Log.RollAsync();
             long[] callerIds = [.. state.CallerIds];
             var batches = state.Batches.ToArray();
+            var started = Stopwatch.GetTimestamp();
             using var faiss = await RunOnFaissWorkerAsync(state.Index.OpenSerializedView);
             var parts = await Task.Run(() => ShardSnapshot.Frame(callerIds, batches, faiss));
             await store.WriteAsync(blob, parts);
             var bytes = parts.Sum(p => (long)p.Length);
             LogSnapshotWritten(Key, blob, state.Index.Count, bytes);
+            metrics.SnapshotWritten(ShardIndexName, Stopwatch.GetElapsedTime(started), bytes);
             _addedSinceSnapshot = 0;
             _snapshotRequested = default;
             return new ShardSnapshotInfo(ShardNumber, blob, ShardSnapshot.Checksum(parts[0].Span), state.Index.Count, bytes, logFrom);

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 using OrleansVectors.GrainInterfaces;
+using OrleansVectors.Grains.Diagnostics;
 using OrleansVectors.Grains.Durability;
 using OrleansVectors.Grains.Hosting;
 using OrleansVectors.Grains.Models;
@@ -31,6 +32,7 @@ public sealed partial class ShardGrain(
     FaissWorkers workers,
     IDurableStore store,
     IOptions<OrleansVectorsOptions> options,
+    OrleansVectorsMetrics metrics,
     ILogger<ShardGrain> logger) : Grain, IShardGrain, IDisposable
 {
     /// <summary>Batch ids remembered for idempotent retries, per shard.</summary>
@@ -44,17 +46,25 @@ public sealed partial class ShardGrain(
     private long _addedSinceSnapshot;
     private DateTime _snapshotRequested;
     private (string Index, int Shard)? _identity;
+    private OrleansVectorsMetrics.LocalShard? _local;
 
     private string Key => this.GetPrimaryKeyString();
 
     /// <inheritdoc/>
-    public void Dispose() => _gate.Dispose();
+    public void Dispose()
+    {
+        _local?.Dispose();
+        _gate.Dispose();
+    }
 
     /// <inheritdoc/>
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        // restoring may take longer than activation is allowed to: do it in the background and gate calls on it
+        // restoring may take longer than activation is allowed to: do it in the background and gate calls on it.
+        // Until it ends, the silo's readiness says no (see SiloReadiness).
+        var local = _local = metrics.ShardActivated(ShardIndexName, ShardNumber, () => _state?.Index.Count ?? 0);
         _ready = RestoreFromStoreAsync();
+        _ready.ContinueWith(_ => local.Restored(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).Ignore();
         return Task.CompletedTask;
     }
 
@@ -202,6 +212,7 @@ public sealed partial class ShardGrain(
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         // nothing here is needed for durability (acknowledged changes are in the log); it only frees memory
+        _local?.Dispose();
         try
         {
             await _ready;
@@ -362,6 +373,7 @@ public sealed partial class ShardGrain(
     private void NoteAdded(int count)
     {
         _addedSinceSnapshot += count;
+        metrics.VectorsAdded(ShardIndexName, count);
         var every = options.Value.SnapshotEveryVectors;
         if (every > 0 && _addedSinceSnapshot >= every && DateTime.UtcNow - _snapshotRequested > TimeSpan.FromMinutes(1))
         {

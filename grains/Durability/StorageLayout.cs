@@ -56,6 +56,16 @@ internal static class StorageLayout
     public static string AllSaved(string index) => $"indexes/{Escape(index)}/saved/";
 
     /// <summary>Index and snapshot names as one path segment: escaped, with no '.'/'..' segment possible.</summary>
+    /// <summary>The names of the indexes that have a generation among <paramref name="paths"/> (a listing of "indexes/").</summary>
+    public static IReadOnlyList<string> IndexesIn(IEnumerable<string> paths) =>
+        [.. paths.Select(p => p.Split('/'))
+            .Where(parts => parts is ["indexes", _, { Length: 32 } generation, ..] && Guid.TryParseExact(generation, "N", out _))
+            .Select(parts => Uri.UnescapeDataString(parts[1]))
+            .Distinct(StringComparer.Ordinal)];
+
+    /// <summary>The prefix of every index's objects.</summary>
+    public const string AllIndexes = "indexes/";
+
     private static string Escape(string name) => Uri.EscapeDataString(name).Replace(".", "%2E", StringComparison.Ordinal);
 
     private static string Number(long value) => value.ToString("D12", CultureInfo.InvariantCulture);

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Persistence.FileStorage;
 using Orleans.Serialization;
 using Orleans.Runtime.MembershipService.SiloMetadata;
+using OrleansVectors.Grains.Diagnostics;
 using OrleansVectors.Grains.Models;
 using OrleansVectors.Grains.Placement;
 using OrleansVectors.Grains.Security;
@@ -18,7 +19,8 @@ public static class OrleansVectorsSiloBuilderExtensions
 {
     /// <summary>
     /// Adds the OrleansVectors grains' services: the shard placement director, the silo's model host, validated
-    /// options, and silo metadata that tells other silos whether this one has an accelerator. Index grains also
+    /// options, the service's meter (<see cref="OrleansVectorsMetrics"/>), the silo's readiness
+    /// (<see cref="SiloReadiness"/>), and silo metadata that tells other silos whether this one has an accelerator. Index grains also
     /// need a grain storage provider named <see cref="OrleansVectorsStorage.Name"/>: see
     /// <see cref="AddOrleansVectorsFileStorage"/>, or register any provider under that name.
     /// </summary>
@@ -38,6 +40,8 @@ public static class OrleansVectorsSiloBuilderExtensions
             [SiloMetadataAcceleratorSilos.MetadataKey] = options.HasAccelerator ? "true" : "false",
         });
         builder.Services.AddOrleansVectors(configure);
+        builder.Services.TryAddSingleton<SiloReadiness>();
+        builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SiloReadiness>());
         builder.AddIncomingGrainCallFilter<ClusterInternalCallFilter>();
         return builder;
     }
@@ -57,6 +61,8 @@ public static class OrleansVectorsSiloBuilderExtensions
         // Orleans' JSON grain storage leaves out default values, and a record's initializer then stands in for them
         // on read: an index created with Metric = InnerProduct (0) came back as L2 after its grain reactivated
         services.Configure<OrleansJsonSerializerOptions>(o => o.JsonSerializerSettings.DefaultValueHandling = Newtonsoft.Json.DefaultValueHandling.Include);
+        services.AddMetrics();
+        services.TryAddSingleton<OrleansVectorsMetrics>();
         services.TryAddSingleton<ModelCatalog>();
         services.TryAddSingleton<IClientAuthenticator, ApiKeyAuthenticator>();
         services.TryAddSingleton<IModelHost, TorchScriptModelHost>();
