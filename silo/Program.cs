@@ -33,7 +33,8 @@ if (validation.Failed)
 
 var dataDirectory = Path.GetFullPath(settings.DataDirectory);
 Directory.CreateDirectory(dataDirectory);
-builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));
+// the HTTP endpoints start beside the silo, not after it: liveness answers while the silo joins its cluster
+builder.Services.Configure<HostOptions>(o => (o.ShutdownTimeout, o.ServicesStartConcurrently) = (TimeSpan.FromSeconds(30), true));
 builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenAnyIP(settings.HttpPort));
 builder.UseOrleans(silo =>
 {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using OrleansVectors.Client.Hosting;
 using OrleansVectors.GrainInterfaces;
 
 namespace OrleansVectors.Cli;
@@ -7,7 +8,15 @@ namespace OrleansVectors.Cli;
 internal sealed class Arguments
 {
     public const string Usage = """
-        [bold]ovx[/] [[--gateways 30000,30001]] [[--connect-timeout 10]] [[--api-key K (or OVX_API_KEY)]] <command>
+        [bold]ovx[/] [[connection]] <command>
+
+        connection (each also from the environment: OVX_GATEWAYS, OVX_STORAGE, OVX_API_KEY, …):
+          --gateways 30000,30001        a local cluster's gateway ports (the default: 30000)
+          --storage CONNECTION-STRING   a production cluster: its membership table's storage account (OVX_STORAGE)
+          --cluster-id ID               the cluster's id (default orleansvectors)
+          --tls-cert F --tls-key F --tls-ca F   mutual TLS: this client's certificate, key and the cluster's CA (PEM)
+          --api-key K                   the key the silos require (OVX_API_KEY)
+          --connect-timeout 10          seconds to keep trying the gateways
 
           create <index> --dim D [[--metric l2|ip]] [[--factory Flat]] [[--shards N]] [[--threshold T]] [[--model name.pt --input-dim N]]
           ingest <index> <file.fvecs|file.npy|file.csv[[.gz]]> [[--batch 8192]] [[--label-column]] [[--header | --no-header]]
@@ -45,12 +54,35 @@ internal sealed class Arguments
             }
         }
 
-        Gateways = [.. String("gateways", "30000").Split(',').Select(p => int.TryParse(p, NumberStyles.Integer, CultureInfo.InvariantCulture, out var port) && port is > 0 and < 65536
-            ? port
-            : throw new ArgumentException($"--gateways takes TCP ports separated by commas; got '{p}'."))];
     }
 
-    public int[] Gateways { get; }
+    /// <summary>Where the cluster is and how to reach it: the connection options, then OVX_* environment variables.</summary>
+    public ClusterConnectionOptions Connection()
+    {
+        var storage = Setting("storage");
+        var tls = new[] { Setting("tls-cert"), Setting("tls-key"), Setting("tls-ca") };
+        if (tls.Any(f => f is not null) && tls.Any(f => f is null))
+        {
+            throw new ArgumentException("Mutual TLS needs all of --tls-cert, --tls-key and --tls-ca.");
+        }
+
+        return new ClusterConnectionOptions
+        {
+            Clustering = storage is null ? ClusteringKind.Localhost : ClusteringKind.AzureTable,
+            GatewayPorts = [.. (Setting("gateways") ?? "30000").Split(',').Select(p => int.TryParse(p, NumberStyles.Integer, CultureInfo.InvariantCulture, out var port) && port is > 0 and < 65536
+                ? port
+                : throw new ArgumentException($"--gateways takes TCP ports separated by commas; got '{p}'."))],
+            StorageConnectionString = storage,
+            ClusterId = Setting("cluster-id") ?? ClusterConnectionOptions.DefaultId,
+            ServiceId = Setting("service-id") ?? ClusterConnectionOptions.DefaultId,
+            Tls = new TlsCertificateFiles { Enabled = tls[0] is not null, CertificateFile = tls[0] ?? "", KeyFile = tls[1] ?? "", CaFile = tls[2] ?? "" },
+            ApiKey = Setting("api-key"),
+        };
+    }
+
+    /// <summary>--name value, else the environment variable OVX_NAME (dashes as underscores).</summary>
+    private string? Setting(string name) =>
+        String(name) ?? (Environment.GetEnvironmentVariable("OVX_" + name.Replace('-', '_').ToUpperInvariant()) is { Length: > 0 } value ? value : null);
 
     /// <summary>How long to keep trying the gateways before giving up (--connect-timeout, seconds).</summary>
     public TimeSpan ConnectTimeout => TimeSpan.FromSeconds(Int("connect-timeout", 10) is var seconds and >= 1 and <= 600

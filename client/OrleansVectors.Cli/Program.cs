@@ -1,5 +1,4 @@
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OrleansVectors.Cli;
 using OrleansVectors.Client;
@@ -7,7 +6,7 @@ using OrleansVectors.Client.Hosting;
 using OrleansVectors.GrainInterfaces;
 using Spectre.Console;
 
-// ovx [--gateways 30000,30001] <command> [arguments]
+// ovx [connection] <command> [arguments]; 'ovx help' lists both
 try
 {
     var arguments = new Arguments(args);
@@ -17,7 +16,8 @@ try
         return arguments.Command is null ? 2 : 0;
     }
 
-    using var host = await ClusterConnection.ConnectAsync(arguments.Gateways, arguments.ConnectTimeout, arguments.String("api-key") ?? Environment.GetEnvironmentVariable("OVX_API_KEY"));
+    // the tool reports failures itself, in one line
+    using var host = await ClusterConnectionExtensions.ConnectAsync(arguments.Connection(), arguments.ConnectTimeout, logging => logging.ClearProviders());
     var client = host.Services.GetRequiredService<VectorIndexClient>();
     return arguments.Command switch
     {
@@ -42,42 +42,4 @@ catch (Exception e) when (e is ArgumentException or InvalidOperationException or
 {
     AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
     return 1;
-}
-
-/// <summary>Connects an Orleans client to the gateways of a local cluster, retrying while silos start.</summary>
-internal static class ClusterConnection
-{
-    public static async Task<IHost> ConnectAsync(int[] gateways, TimeSpan timeout, string? apiKey = null)
-    {
-        using var deadline = new CancellationTokenSource(timeout);
-        Exception? last = null;
-        while (!deadline.IsCancellationRequested)
-        {
-            var builder = Host.CreateApplicationBuilder();
-            builder.Logging.ClearProviders(); // the tool reports failures itself, in one line
-            builder.UseOrleansClient(client => client.UseLocalhostClustering(gateways).AddOrleansVectors(apiKey));
-            var host = builder.Build();
-            try
-            {
-                await host.StartAsync(deadline.Token);
-                return host;
-            }
-            catch (Exception e)
-            {
-                last = e;
-                host.Dispose();
-                try
-                {
-                    await Task.Delay(TimeSpan.FromSeconds(1), deadline.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
-            }
-        }
-
-        throw new TimeoutException(
-            $"No gateway answered on localhost port {string.Join(", ", gateways)} within {timeout.TotalSeconds:0} s ({(last is null or OperationCanceledException ? "no answer" : last.Message.Split('\n')[0])}). Is the cluster running? See --gateways and --connect-timeout.");
-    }
 }

@@ -58,24 +58,28 @@ function modelFor(apiVersion, kind) {
   const parts = apiVersion.split("/");
   if (parts.length > 2 || parts.some((p) => !/^[a-z0-9.-]+$/.test(p))) return null;
   const rel = parts.length === 1 ? `${parts[0]}/${kind}` : `${parts[0]}/${parts[1]}/${kind}`;
-  if (!existsSync(path.join(modelsDir, `${rel}.js`)) || !existsSync(path.join(modelsDir, `${rel}.d.ts`))) return null;
-  return { specifier: `kubernetes-models/${rel}`, file: path.join(modelsDir, `${rel}.js`), typeName: `I${kind}` };
+  const js = path.join(modelsDir, `${rel}.js`);
+  const dts = path.join(modelsDir, `${rel}.d.ts`);
+  if (!existsSync(js) || !existsSync(dts)) return null;
+  if (!new RegExp(`export interface I${kind}\\b`).test(readFileSync(dts, "utf8"))) return null;
+  return { specifier: `kubernetes-models/${rel}`, file: js, typeName: `I${kind}` };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Reading the renderings
 
 function usage(message) {
-  process.stderr.write(`${message}\nusage: node validate.mjs --source LABEL FILE [--source LABEL FILE ...]\n`);
+  process.stderr.write(`${message}\nusage: node validate.mjs {--source LABEL FILE | --failed LABEL REASON}...\n`);
   process.exit(2);
 }
 
+// --source LABEL FILE: a rendering to validate; --failed LABEL REASON: one that could not be rendered (counted and
+// reported with the rest)
 function parseArgs(argv) {
   const sources = [];
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] !== "--source" || i + 2 >= argv.length) usage(`unexpected argument: ${argv[i]}`);
-    sources.push({ label: argv[i + 1], file: argv[i + 2] });
-    i += 2;
+  for (let i = 0; i < argv.length; i += 3) {
+    if (!["--source", "--failed"].includes(argv[i]) || i + 2 >= argv.length) usage(`unexpected argument: ${argv[i]}`);
+    sources.push(argv[i] === "--source" ? { label: argv[i + 1], file: argv[i + 2] } : { label: argv[i + 1], failed: argv[i + 2] });
   }
   if (sources.length === 0) usage("nothing to validate");
   return sources;
@@ -88,6 +92,17 @@ function dropNulls(value) {
     const out = {};
     for (const [k, v] of Object.entries(value)) if (v !== null) out[k] = dropNulls(v);
     return out;
+  }
+  return value;
+}
+
+// The API server's base64 decoder skips line breaks, and kustomize folds long Secret values over several lines.
+function unfoldBase64(value) {
+  const fields = value?.kind === "Secret" ? ["data"] : value?.kind === "ConfigMap" ? ["binaryData"] : [];
+  for (const f of fields) {
+    const map = value[f];
+    if (!map || typeof map !== "object") continue;
+    for (const [k, v] of Object.entries(map)) if (typeof v === "string") map[k] = v.replace(/[\r\n]/g, "");
   }
   return value;
 }
@@ -105,12 +120,12 @@ function readObjects(source) {
   const docs = YAML.parseAllDocuments(text, { uniqueKeys: true, prettyErrors: true });
   docs.forEach((doc, index) => {
     if (doc.errors.length > 0) {
-      failures.push(`document ${index + 1}: ${doc.errors.map((e) => e.message.split("\n")[0]).join("; ")}`);
+      failures.push(`document ${index + 1}: ${doc.errors.map((e) => e.message.split("\n")[0].replace(/:$/, "")).join("; ")}`);
       return;
     }
     const value = doc.toJS({ maxAliasCount: 100 });
     if (value === null || value === undefined) return;
-    objects.push({ source, index, value: dropNulls(value), problems: [] });
+    objects.push({ source, index, value: unfoldBase64(dropNulls(value)), problems: [] });
   });
   return { objects, failures };
 }
@@ -129,6 +144,23 @@ function problem(obj, segments, message, check) {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Check 1: the schema
+
+// One message for the errors at one path. A oneOf (int-or-string, quantity) fails with an error per branch: say
+// which alternatives there were instead.
+function schemaMessage(errors) {
+  if (errors.some((e) => e.keyword === "oneOf" || e.keyword === "anyOf")) {
+    const alternatives = [
+      ...errors.filter((e) => e.keyword === "type").map((e) => `a ${e.params.type}`),
+      ...errors.filter((e) => e.keyword === "format").map((e) => `a string of format "${e.params.format}"`),
+    ];
+    if (alternatives.length > 0) return `must be ${[...new Set(alternatives)].join(", or ")}`;
+  }
+  const messages = errors.map((e) =>
+    e.keyword === "required" ? "required field is missing"
+    : e.keyword === "enum" ? `must be one of ${e.params.allowedValues.map((x) => JSON.stringify(x)).join(", ")}`
+    : e.message ?? e.keyword);
+  return [...new Set(messages)].join("; ");
+}
 
 async function checkSchema(obj) {
   const v = obj.value;
@@ -154,12 +186,11 @@ async function checkSchema(obj) {
       const segments = pointerToSegments(err.instancePath);
       if (err.keyword === "required") segments.push(err.params.missingProperty);
       const key = formatPath(segments);
-      const message = err.keyword === "required" ? "required field is missing" : err.message ?? err.keyword;
-      const entry = byPath.get(key) ?? { segments, messages: new Set() };
-      entry.messages.add(message);
+      const entry = byPath.get(key) ?? { segments, errors: [] };
+      entry.errors.push(err);
       byPath.set(key, entry);
     }
-    for (const { segments, messages } of byPath.values()) problem(obj, segments, [...messages].join("; "), "schema");
+    for (const { segments, errors } of byPath.values()) problem(obj, segments, schemaMessage(errors), "schema");
   }
 }
 
@@ -202,6 +233,7 @@ function checkFields(objects) {
     module: ts.ModuleKind.NodeNext,
     moduleResolution: ts.ModuleResolutionKind.NodeNext,
     types: [],
+    lib: ["lib.es5.d.ts"], // the models need no more; the default (ES2022 + DOM) triples the time
   };
   const host = ts.createCompilerHost(options, true);
   const { getSourceFile, fileExists, readFile } = host;
@@ -464,6 +496,11 @@ async function main() {
   let failedDocuments = 0;
   const sourceFailures = new Map();
   for (const source of sources) {
+    if (source.failed !== undefined) {
+      sourceFailures.set(source, [source.failed]);
+      failedDocuments++;
+      continue;
+    }
     const { objects, failures } = readObjects(source);
     all.push(...objects);
     sourceFailures.set(source, failures);

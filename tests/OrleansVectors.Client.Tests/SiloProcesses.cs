@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -9,39 +10,77 @@ using OrleansVectors.Client.Hosting;
 
 namespace OrleansVectors.Client.Tests;
 
+/// <summary>How a <see cref="SiloProcesses"/> cluster is set up.</summary>
+public sealed record SiloClusterSetup
+{
+    /// <summary>Membership in Azure Table storage and everything durable in this account; null: localhost clustering and files.</summary>
+    public string? StorageConnectionString { get; init; }
+
+    /// <summary>Arguments every silo gets besides the cluster's own (TLS files, options).</summary>
+    public IReadOnlyList<string> Arguments { get; init; } = [];
+}
+
 /// <summary>
-/// A local cluster of silo processes (the silo host as built, localhost clustering, the file store under one data
-/// folder) on free ports. Every process it started is killed when it is disposed, even after a failed test.
+/// A cluster of silo processes (the silo host as built) on free loopback ports: localhost clustering with the file
+/// store under one data folder, or Azure Table clustering with blob storage. Every process it started is killed
+/// when it is disposed, even after a failed test.
 /// </summary>
 public sealed class SiloProcesses : IAsyncDisposable
 {
-    private readonly (int SiloPort, int GatewayPort)[] _ports;
+    private readonly (int SiloPort, int GatewayPort, int HttpPort)[] _ports;
     private readonly Process?[] _silos;
+    private readonly ConcurrentQueue<string>[] _output;
+    private readonly SiloClusterSetup _setup;
     private readonly string _silo = FindSilo();
+    private readonly string _clusterId = $"test-{Guid.NewGuid():N}"[..21];
+    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
     private IHost? _client;
 
-    public SiloProcesses(int count)
+    public SiloProcesses(int count, SiloClusterSetup? setup = null)
     {
-        _ports = [.. Enumerable.Range(0, count).Select(_ => (FreePort(), FreePort()))];
+        _setup = setup ?? new SiloClusterSetup();
+        _ports = [.. Enumerable.Range(0, count).Select(_ => (FreePort(), FreePort(), FreePort()))];
         _silos = new Process?[count];
+        _output = [.. Enumerable.Range(0, count).Select(_ => new ConcurrentQueue<string>())];
     }
 
     public string DataDirectory { get; } = Directory.CreateTempSubdirectory("ovf-silos-").FullName;
 
-    /// <summary>Starts silo <paramref name="i"/> and waits until it is ready (the primary, silo 0, first).</summary>
+    public int Count => _silos.Length;
+
+    /// <summary>Starts silo <paramref name="i"/> and waits until its host has started (with localhost clustering, silo 0 is the primary: start it first).</summary>
     public async Task StartAsync(int i)
+    {
+        var process = Launch(i);
+        var ready = Path.Combine(DataDirectory, $"silo-{i}.ready");
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
+        while (!File.Exists(ready))
+        {
+            Assert.False(process.HasExited, $"silo-{i} exited with code {(process.HasExited ? process.ExitCode : 0)}:\n{Output(i)}");
+            Assert.True(DateTime.UtcNow < deadline, $"silo-{i} did not start within 90 s:\n{Output(i)}");
+            await Task.Delay(100);
+        }
+    }
+
+    /// <summary>Starts silo <paramref name="i"/>'s process, without waiting for anything.</summary>
+    public Process Launch(int i)
     {
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var argument in new[]
-        {
+        List<string> arguments =
+        [
             _silo, "--Silo:Name", $"silo-{i}", "--Silo:SiloPort", Port(_ports[i].SiloPort), "--Silo:GatewayPort", Port(_ports[i].GatewayPort),
-            "--Silo:PrimarySiloPort", Port(_ports[0].SiloPort), "--Silo:DataDirectory", DataDirectory,
-            "--OrleansVectors:SnapshotInterval", "00:00:00",
-        })
+            "--Silo:HttpPort", Port(_ports[i].HttpPort), "--Silo:DataDirectory", DataDirectory, "--OrleansVectors:SnapshotInterval", "00:00:00",
+            "--Silo:Membership:ProbeTimeout", "00:00:02",
+        ];
+        arguments.AddRange(_setup.StorageConnectionString is { } storage
+            ? ["--Silo:Clustering", "AzureTable", "--Silo:StorageConnectionString", storage, "--Silo:ClusterId", _clusterId, "--Silo:AdvertisedIPAddress", "127.0.0.1"]
+            : ["--Silo:PrimarySiloPort", Port(_ports[0].SiloPort)]);
+        arguments.AddRange(_setup.Arguments);
+        foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);
         }
@@ -49,34 +88,64 @@ public sealed class SiloProcesses : IAsyncDisposable
         var ready = Path.Combine(DataDirectory, $"silo-{i}.ready");
         File.Delete(ready);
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start");
+        _output[i].Clear();
+        process.OutputDataReceived += (_, e) => Keep(i, e.Data);
+        process.ErrorDataReceived += (_, e) => Keep(i, e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         _silos[i] = process;
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(90);
-        while (!File.Exists(ready))
+        return process;
+    }
+
+    /// <summary>Waits until silo <paramref name="i"/> says it is ready (GET /healthz/ready answers 200).</summary>
+    public async Task WaitReadyAsync(int i, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var last = "";
+        while (DateTime.UtcNow < deadline)
         {
-            Assert.False(process.HasExited, $"silo-{i} exited with code {(process.HasExited ? process.ExitCode : 0)}");
-            Assert.True(DateTime.UtcNow < deadline, $"silo-{i} was not ready within 90 s");
-            await Task.Delay(100);
+            (var status, last) = await GetAsync(i, "/healthz/ready");
+            if (status == HttpStatusCode.OK)
+            {
+                return;
+            }
+
+            await Task.Delay(200);
+        }
+
+        Assert.Fail($"silo-{i} was not ready within {timeout.TotalSeconds:0} s ({last}):\n{Output(i)}");
+    }
+
+    /// <summary>GET on silo <paramref name="i"/>'s HTTP port: the status (0 when nothing answered) and the body.</summary>
+    public async Task<(HttpStatusCode Status, string Body)> GetAsync(int i, string path)
+    {
+        try
+        {
+            using var response = await _http.GetAsync(new Uri($"http://127.0.0.1:{_ports[i].HttpPort}{path}"));
+            return (response.StatusCode, await response.Content.ReadAsStringAsync());
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return (0, e.Message);
         }
     }
 
     /// <summary>SIGTERM to silo <paramref name="i"/> (a graceful shutdown, as Kubernetes does); waits for it to exit.</summary>
-    public async Task TerminateAsync(int i)
-    {
-        var process = _silos[i]!;
-        using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(CultureInfo.InvariantCulture)]))
-        {
-            await kill.WaitForExitAsync();
-        }
+    public Task TerminateAsync(int i) => SignalAsync(i, "-TERM");
 
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
-        process.Dispose();
-        _silos[i] = null;
-    }
+    /// <summary>SIGKILL to silo <paramref name="i"/> (a crash: no goodbye to the cluster); waits for it to exit.</summary>
+    public Task KillAsync(int i) => SignalAsync(i, "-KILL");
 
-    /// <summary>A client of the cluster's gateways; made once, after the silos are up.</summary>
-    public async Task<VectorIndexClient> ConnectAsync()
+    /// <summary>The last lines silo <paramref name="i"/> wrote, for failure messages.</summary>
+    public string Output(int i) => string.Join('\n', _output[i]);
+
+    /// <summary>How a client reaches this cluster (change a copy for TLS or a wrong key).</summary>
+    public ClusterConnectionOptions Connection() => _setup.StorageConnectionString is { } storage
+        ? new ClusterConnectionOptions { Clustering = ClusteringKind.AzureTable, StorageConnectionString = storage, ClusterId = _clusterId }
+        : new ClusterConnectionOptions { GatewayPorts = [.. _ports.Select(p => p.GatewayPort)] };
+
+    /// <summary>A client of the cluster, made once the silos are up (a second call replaces the first).</summary>
+    public async Task<VectorIndexClient> ConnectAsync(ClusterConnectionOptions? connection = null)
     {
         if (_client is not null)
         {
@@ -84,11 +153,7 @@ public sealed class SiloProcesses : IAsyncDisposable
             _client.Dispose();
         }
 
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.UseOrleansClient(client => client.UseLocalhostClustering([.. _ports.Select(p => p.GatewayPort)]).AddOrleansVectors());
-        _client = builder.Build();
-        await _client.StartAsync();
+        _client = await ClusterConnectionExtensions.ConnectAsync(connection ?? Connection(), TimeSpan.FromSeconds(60), logging => logging.SetMinimumLevel(LogLevel.Warning));
         return _client.Services.GetRequiredService<VectorIndexClient>();
     }
 
@@ -118,7 +183,34 @@ public sealed class SiloProcesses : IAsyncDisposable
             process.Dispose();
         }
 
+        _http.Dispose();
         Directory.Delete(DataDirectory, recursive: true);
+    }
+
+    private async Task SignalAsync(int i, string signal)
+    {
+        var process = _silos[i]!;
+        using (var kill = Process.Start("kill", [signal, process.Id.ToString(CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        process.Dispose();
+        _silos[i] = null;
+    }
+
+    private void Keep(int i, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        _output[i].Enqueue(line);
+        while (_output[i].Count > 200 && _output[i].TryDequeue(out _))
+        {
+        }
     }
 
     private static string Port(int port) => port.ToString(CultureInfo.InvariantCulture);

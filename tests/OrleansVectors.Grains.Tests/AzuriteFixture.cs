@@ -5,8 +5,9 @@ using System.Net.Sockets;
 namespace OrleansVectors.Grains.Tests;
 
 /// <summary>
-/// A real Azurite blob service (npm azurite@3.37.0, installed by test.sh under .tools/) on a free loopback port,
-/// with its data in a temporary folder; stopped when the tests that share it are done, even when they fail.
+/// A real Azurite (npm azurite@3.37.0, installed by test.sh under .tools/): its blob and table services on free
+/// loopback ports, with its data in a temporary folder; stopped when the tests that share it are done, even when
+/// they fail.
 /// </summary>
 public sealed class AzuriteFixture : IAsyncLifetime
 {
@@ -19,19 +20,21 @@ public sealed class AzuriteFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var main = FindAzurite();
-        var port = FreePort();
-        var start = new ProcessStartInfo("node", [main, "--blobHost", "127.0.0.1", "--blobPort", port.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--location", _data, "--skipApiVersionCheck", "--loose"])
+        // dist/src/azurite.js runs every service; blob/main.js (what AZURITE_BLOB names) only the blob service
+        var main = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(FindAzurite())!, "..", "azurite.js"));
+        var (blob, queue, table) = (FreePort(), FreePort(), FreePort());
+        var start = new ProcessStartInfo("node", [main, "--blobHost", "127.0.0.1", "--blobPort", Port(blob), "--queueHost", "127.0.0.1", "--queuePort", Port(queue),
+            "--tableHost", "127.0.0.1", "--tablePort", Port(table), "--location", _data, "--skipApiVersionCheck", "--loose"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
         _process = Process.Start(start) ?? throw new InvalidOperationException("node did not start");
         var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var services = 0;
         _process.OutputDataReceived += (_, e) =>
         {
-            if (e.Data?.Contains("successfully listens", StringComparison.Ordinal) == true)
+            if (e.Data?.Contains("successfully listening", StringComparison.Ordinal) == true && Interlocked.Increment(ref services) == 3)
             {
                 listening.TrySetResult();
             }
@@ -39,13 +42,30 @@ public sealed class AzuriteFixture : IAsyncLifetime
         _process.BeginOutputReadLine();
         _process.BeginErrorReadLine();
         await listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
-        ConnectionString = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AccountKey};BlobEndpoint=http://127.0.0.1:{port}/devstoreaccount1;";
+        ConnectionString = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AccountKey};"
+            + $"BlobEndpoint=http://127.0.0.1:{blob}/devstoreaccount1;TableEndpoint=http://127.0.0.1:{table}/devstoreaccount1;";
     }
+
+    /// <summary>Freezes the storage service (SIGSTOP): requests to it wait until <see cref="ResumeAsync"/>.</summary>
+    public Task PauseAsync() => SignalAsync("-STOP");
+
+    /// <summary>Lets a paused storage service go on (SIGCONT).</summary>
+    public Task ResumeAsync() => SignalAsync("-CONT");
+
+    private async Task SignalAsync(string signal)
+    {
+        using var kill = Process.Start("kill", [signal, _process!.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+        Assert.Equal(0, kill.ExitCode);
+    }
+
+    private static string Port(int port) => port.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     public Task DisposeAsync()
     {
         if (_process is { HasExited: false })
         {
+
             _process.Kill(entireProcessTree: true);
             _process.WaitForExit(10_000);
         }

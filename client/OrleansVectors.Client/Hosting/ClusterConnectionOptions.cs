@@ -74,8 +74,8 @@ public sealed class ClusterConnectionOptions
 
     /// <summary>Where the client looked, for error messages.</summary>
     internal string Describe() => Clustering == ClusteringKind.Localhost
-        ? $"localhost port {string.Join(", ", GatewayPorts)}"
-        : $"the membership table of cluster '{ClusterId}'";
+        ? $"on localhost port {string.Join(", ", GatewayPorts)}"
+        : $"among the gateways in the membership table of cluster '{ClusterId}'";
 }
 
 /// <summary>Connects Orleans clients to an OrleansVectors cluster.</summary>
@@ -143,6 +143,6 @@ public static class ClusterConnectionExtensions
         }
 
         throw new TimeoutException(
-            $"No gateway answered at {connection.Describe()} within {timeout.TotalSeconds:0} s ({(last is null or OperationCanceledException ? "no answer" : last.Message.Split('\n')[0])}). Is the cluster running?");
+            $"No gateway answered {connection.Describe()} within {timeout.TotalSeconds:0} s ({(last is null or OperationCanceledException ? "no answer" : last.Message.Split('\n')[0])}). Is the cluster running?");
     }
 }
