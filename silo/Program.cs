@@ -61,7 +61,7 @@ builder.UseOrleans(silo =>
 
     if (settings.KubernetesHosting)
     {
-        silo.UseKubernetesHosting();
+        silo.UseKubernetesHosting(k8s => k8s.Configure(o => o.DeleteDefunctSiloPods = settings.KubernetesDeleteDefunctSiloPods));
     }
 
     if (settings.Tls.Enabled)

@@ -63,6 +63,12 @@ public sealed class SiloSettings
     /// </summary>
     public bool KubernetesHosting { get; set; }
 
+    /// <summary>
+    /// With <see cref="KubernetesHosting"/>: also delete the pods of silos the cluster declared dead (Orleans'
+    /// DeleteDefunctSiloPods; needs the delete verb on pods, k8s/components/delete-defunct-pods).
+    /// </summary>
+    public bool KubernetesDeleteDefunctSiloPods { get; set; }
+
     /// <summary>Mutual TLS between silos and with clients (certificate, key and CA as PEM files).</summary>
     public TlsCertificateFiles Tls { get; set; } = new();
 

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using OrleansVectors.Client.Hosting;
@@ -83,29 +82,25 @@ public sealed partial class SiloHostTests
         var folder = Directory.CreateTempSubdirectory("ovf-tls-").FullName;
         try
         {
-            var authority = CreateAuthority("OrleansVectors test CA");
-            var silo = WriteLeaf(folder, "silo", authority);
-            var client = WriteLeaf(folder, "client", authority);
-            var stranger = WriteLeaf(folder, "stranger", CreateAuthority("Someone else's CA"));
-            var ca = Path.Combine(folder, "ca.crt");
-            await File.WriteAllTextAsync(ca, authority.ExportCertificatePem());
+            using var authority = DevelopmentCertificates.CreateAuthority("OrleansVectors test CA");
+            using var strangers = DevelopmentCertificates.CreateAuthority("Someone else's CA");
+            var silo = DevelopmentCertificates.Write(folder, "silo", authority);
+            var client = DevelopmentCertificates.Write(folder, "client", authority);
+            var stranger = DevelopmentCertificates.Write(Directory.CreateDirectory(Path.Combine(folder, "elsewhere")).FullName, "stranger", strangers);
 
             // two silos: silo-to-silo traffic is under TLS too
-            await using var silos = new SiloProcesses(2, new SiloClusterSetup
-            {
-                Arguments = ["--Silo:Tls:Enabled", "true", "--Silo:Tls:CertificateFile", silo.Certificate, "--Silo:Tls:KeyFile", silo.Key, "--Silo:Tls:CaFile", ca],
-            });
+            await using var silos = new SiloProcesses(2, new SiloClusterSetup { Arguments = DevelopmentCertificates.SiloArguments(silo) });
             await silos.StartAsync(0);
             await silos.StartAsync(1);
 
             var plain = silos.Connection();
             await Assert.ThrowsAsync<TimeoutException>(() => ClusterConnectionExtensions.ConnectAsync(plain, TimeSpan.FromSeconds(5), Quiet));
             var foreign = silos.Connection();
-            foreign.Tls = new TlsCertificateFiles { Enabled = true, CertificateFile = stranger.Certificate, KeyFile = stranger.Key, CaFile = ca };
+            foreign.Tls = new TlsCertificateFiles { Enabled = true, CertificateFile = stranger.CertificateFile, KeyFile = stranger.KeyFile, CaFile = client.CaFile };
             await Assert.ThrowsAsync<TimeoutException>(() => ClusterConnectionExtensions.ConnectAsync(foreign, TimeSpan.FromSeconds(5), Quiet));
 
             var trusted = silos.Connection();
-            trusted.Tls = new TlsCertificateFiles { Enabled = true, CertificateFile = client.Certificate, KeyFile = client.Key, CaFile = ca };
+            trusted.Tls = client;
             var vectors = await silos.ConnectAsync(trusted);
             await vectors.CreateIndexAsync("tls", new IndexSpec { Dimension = D, ShardCount = 4 });
             await vectors.AddAsync("tls", TestData.Uniform(400, D, seed: 3), D);
@@ -120,10 +115,10 @@ public sealed partial class SiloHostTests
     [Fact]
     public void A_certificate_chains_only_to_its_own_authority()
     {
-        using var authority = CreateAuthority("A");
-        using var other = CreateAuthority("B");
+        using var authority = DevelopmentCertificates.CreateAuthority("A");
+        using var other = DevelopmentCertificates.CreateAuthority("B");
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        using var leaf = Issue(authority, key, "leaf");
+        using var leaf = DevelopmentCertificates.Issue(authority, key, "leaf");
         Assert.True(TlsCertificateFiles.ChainsTo(leaf, authority));
         Assert.False(TlsCertificateFiles.ChainsTo(leaf, other));
         Assert.False(TlsCertificateFiles.ChainsTo(other, authority));
@@ -151,37 +146,6 @@ public sealed partial class SiloHostTests
 
             await Task.Delay(300);
         }
-    }
-
-    private static X509Certificate2 CreateAuthority(string name)
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(certificateAuthority: true, hasPathLengthConstraint: false, pathLengthConstraint: 0, critical: true));
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, critical: true));
-        return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
-    }
-
-    private static X509Certificate2 Issue(X509Certificate2 authority, ECDsa key, string name)
-    {
-        var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
-        request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2")], critical: false));
-        var builder = new SubjectAlternativeNameBuilder();
-        builder.AddIpAddress(IPAddress.Loopback);
-        request.CertificateExtensions.Add(builder.Build());
-        return request.Create(authority, DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(29), RandomNumberGenerator.GetBytes(8));
-    }
-
-    /// <summary>A certificate for <paramref name="name"/> issued by <paramref name="authority"/>, written as PEM files.</summary>
-    private static (string Certificate, string Key) WriteLeaf(string folder, string name, X509Certificate2 authority)
-    {
-        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        using var certificate = Issue(authority, key, name);
-        var (certificateFile, keyFile) = (Path.Combine(folder, $"{name}.crt"), Path.Combine(folder, $"{name}.key"));
-        File.WriteAllText(certificateFile, certificate.ExportCertificatePem());
-        File.WriteAllText(keyFile, key.ExportPkcs8PrivateKeyPem());
-        return (certificateFile, keyFile);
     }
 
     [GeneratedRegex(@"\}?\s(\S+)(\s\d+)?$")]
