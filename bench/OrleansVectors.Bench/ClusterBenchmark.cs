@@ -60,22 +60,13 @@ internal static class ClusterBenchmark
                 await silo.StopAsync();
             }
 
-            var processes = StartSiloProcesses(data);
-            try
+            using (var processes = new SiloProcessCluster(2))
+            using (var client = await Connect(processes.GatewayPorts))
             {
-                using var client = await Connect([30300, 30301]);
                 var indexes = client.Services.GetRequiredService<VectorIndexClient>();
                 await Load(indexes, "bench-2x4", 4, vectors, d);
                 rows.Add(await Measure("(d) 2 silo processes, 4 shards", rounds, singles, d, queries,
                     async q => (await indexes.SearchAsync("bench-2x4", q, d, k)).QueryCount));
-            }
-            finally
-            {
-                foreach (var process in processes)
-                {
-                    process.Kill(entireProcessTree: true);
-                    await process.WaitForExitAsync();
-                }
             }
         }
         finally
@@ -139,43 +130,6 @@ internal static class ClusterBenchmark
         var host = builder.Build();
         await host.StartAsync();
         return host;
-    }
-
-    private static List<Process> StartSiloProcesses(string data)
-    {
-        var silo = Path.Combine(Measurements.RepositoryRoot(), "silo", "bin", "Release", "net10.0", "linux-x64", "OrleansVectors.Silo.dll");
-        if (!File.Exists(silo))
-        {
-            throw new FileNotFoundException($"Build the silo first: dotnet build silo -c Release ({silo} is missing).", silo);
-        }
-
-        var processes = new List<Process>();
-        for (var i = 0; i < 2; i++)
-        {
-            var info = new ProcessStartInfo("dotnet")
-            {
-                ArgumentList =
-                {
-                    silo, "--Silo:Name", $"bench-{i}", "--Silo:SiloPort", $"{11311 + i}", "--Silo:GatewayPort", $"{30300 + i}",
-                    "--Silo:PrimarySiloPort", "11311", "--Silo:DataDirectory", Path.Combine(data, "processes"),
-                },
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-            };
-            var process = Process.Start(info)!;
-            process.OutputDataReceived += (_, _) => { };
-            process.ErrorDataReceived += (_, _) => { };
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
-            processes.Add(process);
-            var ready = Path.Combine(data, "processes", $"bench-{i}.ready");
-            for (var wait = 0; wait < 120 && !File.Exists(ready); wait++)
-            {
-                Thread.Sleep(500);
-            }
-        }
-
-        return processes;
     }
 
     private static async Task<IHost> Connect(int[] gateways)

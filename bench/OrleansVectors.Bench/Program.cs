@@ -6,6 +6,7 @@ return args.FirstOrDefault() switch
     "inference" => InferenceBenchmark.Run(args[1..]),
     "cluster" => await ClusterBenchmark.RunAsync(args[1..]),
     "durability" => await DurabilityBenchmark.RunAsync(args[1..]),
+    "deployment" => await DeploymentBenchmark.RunAsync(args[1..]),
     _ => Usage(),
 };
 
@@ -20,6 +21,8 @@ static int Usage()
                      options: --base N (50000) --input-dim D (64) --dim D (128) --queries N (1000) --k K (10) --reps R (5)
           cluster    search throughput and latency: FaissIndex in-process, 1 silo × 1 shard, 1 silo × 4 shards, 2 silo processes × 4 shards
                      options: --base N (100000) --dim D (128) --k K (10) --rounds R (20) --singles N (300)
+          deployment throughput of 1, 2 and 3 silo processes × 6 shards, TLS off and on, per-silo CPU, against a scaling model
+                     options: --base N (120000) --dim D (128) --rounds R (30) --singles N (300)
           durability ingest through 1 silo × 4 shards (log fsynced) against FaissIndex + the same log append; snapshot and
                      recovery against raw writes and reads of the same bytes, on files and on Azurite (when installed)
                      options: --base N (1000000) --dim D (128) --batch N (8192) --in-flight N (4)
