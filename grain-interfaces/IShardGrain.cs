@@ -54,6 +54,45 @@ public interface IShardGrain : IGrainWithStringKey
     [Alias("RestoreSnapshot"), ResponseTimeout("00:02:00")]
     Task<ShardSnapshotInfo> RestoreSnapshotAsync(Guid generation, ShardSnapshotInfo snapshot);
 
+    /// <summary>
+    /// k-means, sampling: how many vectors the shard clusters (all, or those of <paramref name="ids"/> it holds) and
+    /// the <paramref name="take"/> smallest keys among them (<see cref="KMeansKeys"/>).
+    /// </summary>
+    [Alias("KMeansKeys"), ReadOnly, ResponseTimeout("00:10:00")]
+    Task<KMeansKeys> KMeansKeysAsync(Guid generation, long[]? ids, ulong seed, int take);
+
+    /// <summary>k-means: keeps the run's training points (keys up to the threshold) in memory; returns how many.</summary>
+    [Alias("KMeansPrepare"), ReadOnly, ResponseTimeout("00:10:00")]
+    Task<long> KMeansPrepareAsync(Guid generation, Guid run, long[]? ids, ulong seed, ulong thresholdHash, long thresholdId);
+
+    /// <summary>k-means: the run's training points with the <paramref name="take"/> smallest keys under <paramref name="seed"/>, with their vectors.</summary>
+    [Alias("KMeansSeeds"), ReadOnly]
+    Task<KMeansSeeds> KMeansSeedsAsync(Guid run, ulong seed, int take);
+
+    /// <summary>k-means, one iteration's map: assigns the run's training points to their nearest centroid and sums them per centroid.</summary>
+    [Alias("KMeansStep"), ReadOnly, ResponseTimeout("00:10:00")]
+    Task<KMeansPartial> KMeansStepAsync(Guid run, VectorBatch centroids, bool spherical);
+
+    /// <summary>
+    /// k-means, the final pass: assigns every vector (counting those of <paramref name="ids"/>, or all) to its
+    /// nearest centroid, keeps the assignment under <paramref name="run"/> when <paramref name="store"/>, and
+    /// returns the count per centroid. Ends the run's sampling state.
+    /// </summary>
+    [Alias("KMeansAssign"), ReadOnly, ResponseTimeout("00:10:00")]
+    Task<long[]> KMeansAssignAsync(Guid generation, Guid run, long[]? ids, VectorBatch centroids, bool spherical, bool store);
+
+    /// <summary>k-means: forgets a run's training points (a run that failed or was cancelled).</summary>
+    [Alias("KMeansEnd")]
+    Task KMeansEndAsync(Guid run);
+
+    /// <summary>The nearest centroid of each id the shard holds (-1 for the others), from the kept assignment when it is current.</summary>
+    [Alias("KMeansLookup"), ReadOnly, ResponseTimeout("00:10:00")]
+    Task<int[]> KMeansLookupAsync(Guid generation, Guid run, VectorBatch centroids, bool spherical, long[] ids);
+
+    /// <summary>The ids of the shard's vectors whose nearest centroid is <paramref name="cluster"/>, ascending.</summary>
+    [Alias("KMeansMembers"), ReadOnly, ResponseTimeout("00:10:00")]
+    Task<long[]> KMeansMembersAsync(Guid generation, Guid run, VectorBatch centroids, bool spherical, int cluster);
+
     /// <summary>Ends this activation; the next call restores the shard from storage.</summary>
     [Alias("Reload")]
     Task ReloadAsync();

@@ -47,6 +47,7 @@ public sealed partial class ShardGrain(
     private DateTime _snapshotRequested;
     private (string Index, int Shard)? _identity;
     private OrleansVectorsMetrics.LocalShard? _local;
+    private long _changes; // adds, removes and trainings applied by this activation: tells a kept k-means assignment is stale
 
     private string Key => this.GetPrimaryKeyString();
 
@@ -303,6 +304,7 @@ public sealed partial class ShardGrain(
                 apply(state.Index);
                 return true;
             });
+            _changes++;
             try
             {
                 await state.Log.AppendAsync(record.ToFrame());
@@ -373,6 +375,7 @@ public sealed partial class ShardGrain(
     private void NoteAdded(int count)
     {
         _addedSinceSnapshot += count;
+        _changes++;
         metrics.VectorsAdded(ShardIndexName, count);
         var every = options.Value.SnapshotEveryVectors;
         if (every > 0 && _addedSinceSnapshot >= every && DateTime.UtcNow - _snapshotRequested > TimeSpan.FromMinutes(1))

@@ -8,7 +8,7 @@ namespace OrleansVectors.Client;
 /// that fit a message; adds are acknowledged batch by batch (a failed batch leaves the ones before it added).
 /// Thread-safe.
 /// </summary>
-public sealed class VectorIndexClient(IGrainFactory grains)
+public sealed partial class VectorIndexClient(IGrainFactory grains)
 {
     /// <summary>The default number of rows per add or search message.</summary>
     public const int DefaultBatchRows = 8192;

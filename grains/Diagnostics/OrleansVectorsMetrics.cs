@@ -5,7 +5,7 @@ namespace OrleansVectors.Grains.Diagnostics;
 
 /// <summary>
 /// The service's own meter, <see cref="MeterName"/>, one per silo: search latency, vectors added, the sizes of the
-/// shards this silo holds, snapshot duration and bytes, and how many shards are still restoring. Instruments carry
+/// shards this silo holds, snapshot duration and bytes, k-means iterations, and how many shards are still restoring. Instruments carry
 /// the index name (and the shard number for shard sizes), never vector data.
 /// </summary>
 public sealed class OrleansVectorsMetrics : IDisposable
@@ -18,6 +18,7 @@ public sealed class OrleansVectorsMetrics : IDisposable
     private readonly Counter<long> _vectorsAdded;
     private readonly Histogram<double> _snapshotDuration;
     private readonly Counter<long> _snapshotBytes;
+    private readonly Counter<long> _kmeansIterations;
     private readonly ConcurrentDictionary<(string Index, int Shard), LocalShard> _shards = new();
 
     /// <summary>Creates the meter through the host's meter factory.</summary>
@@ -30,6 +31,7 @@ public sealed class OrleansVectorsMetrics : IDisposable
         _vectorsAdded = _meter.CreateCounter<long>("orleansvectors.vectors.added", "{vector}", "Vectors added to shards on this silo (durable in the shard's log).");
         _snapshotDuration = _meter.CreateHistogram<double>("orleansvectors.snapshot.duration", "ms", "Time a shard takes to write its snapshot.");
         _snapshotBytes = _meter.CreateCounter<long>("orleansvectors.snapshot.bytes", "By", "Bytes of shard snapshots written by this silo.");
+        _kmeansIterations = _meter.CreateCounter<long>("orleansvectors.kmeans.iterations", "{iteration}", "k-means iterations coordinated by this silo (each a map over the index's shards and a reduce).");
         _meter.CreateObservableGauge("orleansvectors.shard.vectors", ObserveShardSizes, "{vector}", "Vectors held by each shard on this silo.");
         _meter.CreateObservableGauge("orleansvectors.shards.restoring", () => (long)RestoringShards, "{shard}", "Shards on this silo still restoring their snapshot and log.");
     }
@@ -51,6 +53,9 @@ public sealed class OrleansVectorsMetrics : IDisposable
         _snapshotDuration.Record(elapsed.TotalMilliseconds, tag);
         _snapshotBytes.Add(bytes, tag);
     }
+
+    /// <summary>Records one k-means iteration over an index.</summary>
+    public void KMeansIteration(string index) => _kmeansIterations.Add(1, new KeyValuePair<string, object?>("index", index));
 
     /// <summary>
     /// A shard activated on this silo and starts restoring; <paramref name="count"/> reads its size. Dispose the

@@ -1,0 +1,193 @@
+using System.Runtime.InteropServices;
+
+namespace OrleansVectors.GrainInterfaces;
+
+/// <summary>
+/// A k-means run over an index's vectors, with the options of the seed's <c>FaissKMeans</c> (faiss's
+/// <c>Clustering</c> parameters and defaults).
+/// </summary>
+[GenerateSerializer, Immutable, Alias("ov.KMeansRequest")]
+public sealed record KMeansRequest
+{
+    /// <summary>Number of clusters, 1 to the number of vectors clustered.</summary>
+    [Id(0)] public int K { get; init; }
+
+    /// <summary>Lloyd iterations per run (faiss's niter, default 25).</summary>
+    [Id(1)] public int Iterations { get; init; } = 25;
+
+    /// <summary>Runs from different initial centroids; the best objective wins (faiss's nredo, default 1).</summary>
+    [Id(2)] public int Redo { get; init; } = 1;
+
+    /// <summary>Seed of the sampling and the initial centroids (default 1234).</summary>
+    [Id(3)] public int Seed { get; init; } = 1234;
+
+    /// <summary>Assign by inner product and renormalize centroids after each iteration (default false).</summary>
+    [Id(4)] public bool Spherical { get; init; }
+
+    /// <summary>Below this many training points per centroid the run warns (default 39).</summary>
+    [Id(5)] public int MinPointsPerCentroid { get; init; } = 39;
+
+    /// <summary>Above this many points per centroid the run trains on a sample of k × this many points (default 256).</summary>
+    [Id(6)] public int MaxPointsPerCentroid { get; init; } = 256;
+
+    /// <summary>Log each iteration on the coordinating silo (default false).</summary>
+    [Id(7)] public bool Verbose { get; init; }
+
+    /// <summary>Initial centroids (K rows of the index's dimension), or null to sample them from the vectors.</summary>
+    [Id(8)] public VectorBatch? InitialCentroids { get; init; }
+
+    /// <summary>Cluster only these ids (each must exist), or null for every vector of the index.</summary>
+    [Id(9)] public long[]? Ids { get; init; }
+
+    /// <summary>Keep every vector's cluster on its shard when the run ends, for member and assignment lookups without recomputing.</summary>
+    [Id(10)] public bool StoreAssignments { get; init; } = true;
+}
+
+/// <summary>Where a k-means run is.</summary>
+public enum KMeansState
+{
+    /// <summary>No run yet on this index.</summary>
+    None,
+
+    /// <summary>Sampling the training points across the shards.</summary>
+    Sampling,
+
+    /// <summary>Lloyd iterations.</summary>
+    Iterating,
+
+    /// <summary>Assigning every vector to its nearest final centroid.</summary>
+    Assigning,
+
+    /// <summary>Done: the result is available.</summary>
+    Completed,
+
+    /// <summary>Failed: <see cref="KMeansProgress.Error"/> says why.</summary>
+    Failed,
+
+    /// <summary>Cancelled by a caller.</summary>
+    Cancelled,
+}
+
+/// <summary>A k-means run's progress, readable while it runs.</summary>
+[GenerateSerializer, Immutable, Alias("ov.KMeansProgress")]
+public sealed record KMeansProgress(
+    [property: Id(0)] Guid RunId,
+    [property: Id(1)] KMeansState State,
+    [property: Id(2)] int Redo,
+    [property: Id(3)] int Iteration,
+    [property: Id(4)] int Iterations,
+    [property: Id(5)] double[] Objective,
+    [property: Id(6)] long TrainingPoints,
+    [property: Id(7)] string? Error)
+{
+    /// <summary>Runs that ended, one way or the other.</summary>
+    public bool Ended => State is KMeansState.Completed or KMeansState.Failed or KMeansState.Cancelled or KMeansState.None;
+}
+
+/// <summary>The outcome of a k-means run over an index.</summary>
+[GenerateSerializer, Immutable, Alias("ov.KMeansResult")]
+public sealed record KMeansResult(
+    [property: Id(0)] Guid RunId,
+    [property: Id(1)] VectorBatch Centroids,
+    [property: Id(2)] double[] Objective,
+    [property: Id(3)] double[] RunObjectives,
+    [property: Id(4)] long[] Sizes,
+    [property: Id(5)] long TrainingPoints,
+    [property: Id(6)] bool Spherical,
+    [property: Id(7)] DateTime Completed)
+{
+    /// <summary>Number of clusters.</summary>
+    public int K => Centroids.Count;
+
+    /// <summary>Vectors assigned in the final pass.</summary>
+    public long Points => Sizes.Sum();
+}
+
+/// <summary>A shard's smallest sampling keys (hash of id and seed, then id) and how many vectors it clusters: the coordinator picks the global smallest.</summary>
+[GenerateSerializer, Immutable, Alias("ov.KMeansKeys")]
+public sealed record KMeansKeys([property: Id(0)] ulong[] Hashes, [property: Id(1)] long[] Ids, [property: Id(2)] long Count);
+
+/// <summary>A shard's initial-centroid candidates: its smallest keys under the run's seed, with their vectors.</summary>
+[GenerateSerializer, Immutable, Alias("ov.KMeansSeeds")]
+public sealed record KMeansSeeds([property: Id(0)] ulong[] Hashes, [property: Id(1)] long[] Ids, [property: Id(2)] VectorBatch? Vectors);
+
+/// <summary>One shard's part of an iteration: per-centroid sums (k × d, double) and counts, and its part of the objective.</summary>
+[GenerateSerializer, Immutable, Alias("ov.KMeansPartial")]
+public sealed class KMeansPartial
+{
+    [Id(0)] private readonly byte[] _sums;
+
+    /// <summary>Wraps a shard's sums.</summary>
+    public KMeansPartial(double[] sums, long[] counts, double objective)
+    {
+        ArgumentNullException.ThrowIfNull(sums);
+        _sums = MemoryMarshal.AsBytes(sums.AsSpan()).ToArray();
+        Counts = counts;
+        Objective = objective;
+    }
+
+    /// <summary>Sum of the vectors assigned to each centroid, k × d, row-major.</summary>
+    public ReadOnlySpan<double> Sums => MemoryMarshal.Cast<byte, double>(_sums);
+
+    /// <summary>Vectors assigned to each centroid.</summary>
+    [Id(1)] public long[] Counts { get; }
+
+    /// <summary>Sum over the shard's training points of the distance (squared L2) or similarity (spherical) to their centroid.</summary>
+    [Id(2)] public double Objective { get; }
+}
+
+/// <summary>A k-means run failed: a shard was lost, or the run was cancelled, or its input was wrong.</summary>
+[GenerateSerializer, Alias("ov.KMeansFailedException")]
+public sealed class KMeansFailedException : Exception
+{
+    /// <summary>Creates the exception.</summary>
+    public KMeansFailedException(string message)
+        : base(message)
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public KMeansFailedException()
+        : this("The k-means run failed.")
+    {
+    }
+
+    /// <summary>Creates the exception.</summary>
+    public KMeansFailedException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>
+/// k-means over an index (key: the index name), run where the vectors are: each shard assigns its training points
+/// and sums them per centroid (map), this grain combines the sums into new centroids (reduce). One run at a time
+/// per index; searches and adds go on meanwhile. The last completed result is kept in grain storage.
+/// </summary>
+[Alias("ov.IKMeansGrain")]
+public interface IKMeansGrain : IGrainWithStringKey
+{
+    /// <summary>Checks the request and starts a run; returns its id. Throws when one is running already.</summary>
+    [Alias("Start")]
+    Task<Guid> StartAsync(KMeansRequest request);
+
+    /// <summary>The current (or last) run's progress.</summary>
+    [Alias("Progress"), Orleans.Concurrency.ReadOnly]
+    Task<KMeansProgress> GetProgressAsync();
+
+    /// <summary>Cancels the running run; false when none is running.</summary>
+    [Alias("Cancel")]
+    Task<bool> CancelAsync();
+
+    /// <summary>The last completed run's result, or null when there is none.</summary>
+    [Alias("Result"), Orleans.Concurrency.ReadOnly]
+    Task<KMeansResult?> GetResultAsync();
+
+    /// <summary>The cluster of each id under the last result's centroids (-1 for an id the index does not hold).</summary>
+    [Alias("Assign")]
+    Task<int[]> AssignAsync(long[] ids);
+
+    /// <summary>The ids of the vectors whose nearest centroid of the last result is <paramref name="cluster"/>, ascending.</summary>
+    [Alias("Members")]
+    Task<long[]> MembersAsync(int cluster);
+}
