@@ -29,6 +29,8 @@ internal sealed class Arguments
           save      <index> <name>              keep a snapshot under a name, past retention and drop
           export    <index> <file.faiss>        all vectors and ids as one faiss file (Flat, PQ, SQ indexes)
           import    <index> <file.faiss> [[--shards N]] [[--factory F]]   add a faiss file's vectors (creating the index)
+          kmeans <index> --k K [[--iterations 25]] [[--redo 1]] [[--seed 1234]] [[--spherical]] [[--max-points 256]] [[--min-points 39]]
+                                                k-means on the cluster: progress, cluster sizes, objective curve (Ctrl+C cancels)
           demo   [[--shards 3]] [[--k 10]]      the handwritten-digits job: ingest, k-NN, matches, checks
         """;
 
@@ -40,7 +42,7 @@ internal sealed class Arguments
     {
         for (var i = 0; i < args.Length; i++)
         {
-            if (args[i] is "--label-column" or "--header" or "--no-header")
+            if (args[i] is "--label-column" or "--header" or "--no-header" or "--spherical")
             {
                 _flags.Add(args[i][2..]);
             }

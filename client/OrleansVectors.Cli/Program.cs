@@ -32,13 +32,14 @@ try
         "save" => await Commands.Save(client, arguments),
         "export" => await Commands.Export(client, arguments),
         "import" => await Commands.Import(client, arguments),
+        "kmeans" => await KMeansCommand.Run(client, arguments),
         "demo" => await Demo.Run(client, arguments),
         var unknown => throw new ArgumentException($"Unknown command '{unknown}'; see 'ovx help'."),
     };
 }
 catch (Exception e) when (e is ArgumentException or InvalidOperationException or IndexNotFoundException or ShardUnavailableException
     or IOException or InvalidDataException or FormatException or TimeoutException or OrleansException or UnauthorizedAccessException
-    or ReplyTooLargeException or AddIncompleteException)
+    or ReplyTooLargeException or AddIncompleteException or KMeansFailedException or OperationCanceledException)
 {
     AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
     return 1;

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using OrleansVectors.GrainInterfaces;
 using OrleansVectors.Inference;
 using OrleansVectors.Inference.Distances;
@@ -33,7 +32,7 @@ public sealed class ClusterInferenceModel(VectorIndexClient client, string index
     /// </remarks>
     public async Task TrainKnnAsync(Tensor inputs, int batchSize = InferenceModel.DefaultBatchSize, CancellationToken cancellationToken = default)
     {
-        var (values, width) = Rows(inputs);
+        var (values, width) = TensorRows.Of(inputs);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         var expected = Spec.InputDimension ?? Spec.Dimension;
         if (width != expected)
@@ -58,7 +57,7 @@ public sealed class ClusterInferenceModel(VectorIndexClient client, string index
     /// <inheritdoc/>
     public async Task AddToKnnAsync(Tensor inputs, int batchSize = InferenceModel.DefaultBatchSize, CancellationToken cancellationToken = default)
     {
-        var (values, width) = Rows(inputs);
+        var (values, width) = TensorRows.Of(inputs);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         // the silos batch the model themselves; a message carries as many rows as fit
         await client.AddAsync(Index, values, width, batchRows: Math.Max(batchSize, VectorIndexClient.DefaultBatchRows), cancellationToken: cancellationToken);
@@ -67,7 +66,7 @@ public sealed class ClusterInferenceModel(VectorIndexClient client, string index
     /// <inheritdoc/>
     public async Task<KnnResult> GetNearestNeighborsAsync(Tensor query, int k, CancellationToken cancellationToken = default)
     {
-        var (values, width) = Rows(query);
+        var (values, width) = TensorRows.Of(query);
         var results = await client.SearchAsync(Index, values, width, k, cancellationToken: cancellationToken);
         long[] shape = [results.QueryCount, results.K];
         return new KnnResult(
@@ -102,22 +101,8 @@ public sealed class ClusterInferenceModel(VectorIndexClient client, string index
 
     private async Task<Tensor> Embed(Tensor inputs)
     {
-        var (values, width) = Rows(inputs);
+        var (values, width) = TensorRows.Of(inputs);
         var embeddings = await client.EmbedAsync(Index, values, width);
         return tensor(embeddings.Values.ToArray(), [embeddings.Count, embeddings.Dimension]);
-    }
-
-    /// <summary>A tensor's rows as row-major float32 values (rows × the product of the other dimensions).</summary>
-    private static (float[] Values, int Width) Rows(Tensor inputs)
-    {
-        ArgumentNullException.ThrowIfNull(inputs);
-        if (inputs.ndim < 1 || inputs.shape[0] == 0)
-        {
-            throw new ArgumentException($"The input must have at least one row; got shape [{string.Join(", ", inputs.shape)}].", nameof(inputs));
-        }
-
-        using var scope = NewDisposeScope();
-        var rows = inputs.reshape(inputs.shape[0], -1).to_type(ScalarType.Float32).cpu().contiguous();
-        return (MemoryMarshal.Cast<byte, float>(rows.bytes).ToArray(), (int)rows.shape[1]);
     }
 }

@@ -129,12 +129,13 @@ public sealed class KMeansTests(ClusterFixture fixture, ITestOutputHelper output
     public async Task An_empty_cluster_is_repaired_by_splitting_a_large_one()
     {
         const int D = 4;
-        var data = TestData.Blobs(1000, D, 3, seed: 21);
+        // every vector near (10, 10, 10, 10), none near the origin, where an empty cluster's mean would be left
+        var data = TestData.Blobs(1000, D, 3, seed: 21).Select(v => v + 10).ToArray();
         var index = await LoadAsync("empty", data, D, 3);
         var initial = data[..(3 * D)].Concat(Enumerable.Repeat(1000f, D)).ToArray(); // the fourth is far from every vector
         var result = await _client.KMeansAsync(index, 4, new FaissKMeansOptions { Iterations = 6, InitialCentroids = initial, MinPointsPerCentroid = 1 });
         Assert.All(result.Sizes, size => Assert.True(size > 0, $"sizes {string.Join(", ", result.Sizes)}"));
-        Assert.All(result.Centroids.Values.ToArray(), v => Assert.InRange(v, -3f, 3f));
+        Assert.All(result.Centroids.Values.ToArray(), v => Assert.InRange(v, 7f, 13f));
     }
 
     [Fact]
@@ -251,6 +252,25 @@ public sealed class KMeansTests(ClusterFixture fixture, ITestOutputHelper output
         {
             await own.DisposeAsync();
         }
+    }
+
+    [Fact]
+    public async Task The_cluster_FaissKMeans_clusters_a_tensors_rows_as_the_in_process_one()
+    {
+        var data = TestData.Blobs(600, 8, 4, seed: 17, spread: 0.05f);
+        using var x = TorchSharp.torch.tensor(data, [600, 8]);
+        var options = new FaissKMeansOptions { Iterations = 10, Redo = 3, MinPointsPerCentroid = 1 };
+        using var local = new Inference.FaissKMeans(options).Cluster(x, 4);
+        using var remote = await new ClusterFaissKMeans(_client, options, shards: 3).ClusterAsync(x, 4);
+        var (a, b) = (local.data<long>().ToArray(), remote.data<long>().ToArray());
+        Assert.Equal(600, b.Length);
+        Assert.All(b, c => Assert.InRange(c, 0, 3));
+
+        // the same partition, whatever the cluster numbers
+        var pairs = a.Zip(b).Distinct().ToList();
+        Assert.Equal(4, pairs.Count);
+        Assert.Equal(4, pairs.Select(p => p.First).Distinct().Count());
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => new ClusterFaissKMeans(_client).ClusterAsync(x, 601));
     }
 
     private async Task<string> LoadAsync(string name, float[] data, int d, int shards)
