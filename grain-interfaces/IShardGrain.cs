@@ -55,11 +55,11 @@ public interface IShardGrain : IGrainWithStringKey
     Task<ShardSnapshotInfo> RestoreSnapshotAsync(Guid generation, ShardSnapshotInfo snapshot);
 
     /// <summary>
-    /// k-means, sampling: how many vectors the shard clusters (all, or those of <paramref name="ids"/> it holds) and
-    /// the <paramref name="take"/> smallest keys among them (<see cref="KMeansKeys"/>).
+    /// k-means, sampling: how many vectors the shard clusters for the run (all it holds now, or those of
+    /// <paramref name="ids"/>) and the <paramref name="take"/> smallest keys among them (<see cref="KMeansKeys"/>).
     /// </summary>
     [Alias("KMeansKeys"), ReadOnly, ResponseTimeout("00:10:00")]
-    Task<KMeansKeys> KMeansKeysAsync(Guid generation, long[]? ids, ulong seed, int take);
+    Task<KMeansKeys> KMeansKeysAsync(Guid generation, Guid run, long[]? ids, ulong seed, int take);
 
     /// <summary>k-means: keeps the run's training points (keys up to the threshold) in memory; returns how many.</summary>
     [Alias("KMeansPrepare"), ReadOnly, ResponseTimeout("00:10:00")]

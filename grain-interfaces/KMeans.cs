@@ -118,10 +118,9 @@ public sealed class KMeansPartial
     [Id(0)] private readonly byte[] _sums;
 
     /// <summary>Wraps a shard's sums.</summary>
-    public KMeansPartial(double[] sums, long[] counts, double objective)
+    public KMeansPartial(ReadOnlySpan<double> sums, long[] counts, double objective)
     {
-        ArgumentNullException.ThrowIfNull(sums);
-        _sums = MemoryMarshal.AsBytes(sums.AsSpan()).ToArray();
+        _sums = MemoryMarshal.AsBytes(sums).ToArray();
         Counts = counts;
         Objective = objective;
     }

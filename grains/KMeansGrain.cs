@@ -200,6 +200,10 @@ public sealed partial class KMeansGrain(
         try
         {
             var training = await SampleAsync(run, topology, request, points, cancel);
+            if (request.Verbose)
+            {
+                LogSampled(Name, training, points, clock.Elapsed.TotalSeconds);
+            }
             if (training < (long)k * request.MinPointsPerCentroid)
             {
                 LogTooFewPoints(Name, training, k, request.MinPointsPerCentroid);
@@ -296,7 +300,7 @@ public sealed partial class KMeansGrain(
         var seed = KMeansRows.SampleSeed(request.Seed);
         var wanted = Math.Min(points, (long)request.K * request.MaxPointsPerCentroid);
         var take = (int)Math.Min(wanted, int.MaxValue);
-        var keys = await topology.FanOutAsync(GrainFactory, (shard, _, _) => shard.KMeansKeysAsync(topology.Generation, request.Ids, seed, take), Policy, cancel);
+        var keys = await topology.FanOutAsync(GrainFactory, (shard, _, _) => shard.KMeansKeysAsync(topology.Generation, run, request.Ids, seed, take), Policy, cancel);
         var found = keys.Values.Sum(k => k.Count);
         if (request.Ids is not null && found != points)
         {
@@ -306,12 +310,11 @@ public sealed partial class KMeansGrain(
         var threshold = (Hash: ulong.MaxValue, Id: long.MaxValue);
         if (wanted < found)
         {
-            var all = keys.Values.SelectMany(k => k.Hashes.Zip(k.Ids)).ToList();
-            threshold = KMeansRows.Smallest(all, take)[^1];
+            var smallest = KMeansRows.Smallest([.. keys.Values.SelectMany(k => k.Hashes)], [.. keys.Values.SelectMany(k => k.Ids)], take);
+            threshold = (smallest.Hashes[^1], smallest.Ids[^1]);
         }
 
-        var prepared = await topology.FanOutAsync(
-            GrainFactory, (shard, _, _) => shard.KMeansPrepareAsync(topology.Generation, run, request.Ids, seed, threshold.Hash, threshold.Id), Policy, cancel);
+        var prepared = await topology.FanOutAsync(GrainFactory, (shard, _, _) => shard.KMeansPrepareAsync(topology.Generation, run, request.Ids, seed, threshold.Hash, threshold.Id), Policy, cancel);
         var training = prepared.Values.Sum();
         _progress = _progress with { State = KMeansState.Iterating, TrainingPoints = training };
         return training;
@@ -386,7 +389,10 @@ public sealed partial class KMeansGrain(
     [LoggerMessage(Level = LogLevel.Warning, Message = "k-means over {Index}: {Points} training points for {K} centroids is fewer than {Min} per centroid")]
     private partial void LogTooFewPoints(string index, long points, int k, int min);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "k-means over {Index}: run {Redo} iteration {Iteration}: objective {Objective:G6}, {Split} empty clusters split, {Seconds:0.0} s")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "k-means over {Index}: {Training} training points of {Points} sampled, {Seconds:0.00} s")]
+    private partial void LogSampled(string index, long training, long points, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "k-means over {Index}: run {Redo} iteration {Iteration}: objective {Objective:G6}, {Split} empty clusters split, {Seconds:0.00} s")]
     private partial void LogIteration(string index, int redo, int iteration, double objective, int split, double seconds);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "k-means over {Index}: k={K} over {Points} vectors ({Training} training points), objective {Objective:G6}, {Seconds:0.0} s")]

@@ -11,32 +11,41 @@ namespace OrleansVectors.Grains;
 public sealed partial class ShardGrain
 {
     /// <summary>Rows read from faiss at a time.</summary>
-    private const int KMeansChunkRows = 16_384;
+    private const int KMeansChunkRows = 4096;
+
+    /// <summary>Training points searched against the centroids at a time (faiss blocks its own searches alike).</summary>
+    private const int KMeansSearchRows = 16_384;
 
     private readonly Dictionary<Guid, KMeansPoints> _kmeansRuns = [];
+    private readonly Dictionary<Guid, (long Rows, int Take)> _kmeansRows = [];
     private KMeansAssignment? _kmeansAssignment;
 
     /// <inheritdoc/>
-    public async Task<KMeansKeys> KMeansKeysAsync(Guid generation, long[]? ids, ulong seed, int take)
+    public async Task<KMeansKeys> KMeansKeysAsync(Guid generation, Guid run, long[]? ids, ulong seed, int take)
     {
         var index = (await RequireAsync(generation)).Index;
+        var rows = index.Count; // the run's rows: adds that arrive meanwhile are not in it
+        _kmeansRows[run] = (rows, take);
         return await RunOnFaissWorkerAsync(() =>
         {
             var filter = ids is null ? null : new HashSet<long>(ids);
-            var keys = new List<(ulong Hash, long Id)>();
-            foreach (var (rowIds, _, count) in KMeansRows.Read(index, KMeansChunkRows, withVectors: false))
+            var hashes = GC.AllocateUninitializedArray<ulong>((int)rows);
+            var held = GC.AllocateUninitializedArray<long>((int)rows);
+            var count = 0;
+            foreach (var (rowIds, _, chunk) in KMeansRows.Read(index, KMeansChunkRows, rows))
             {
-                for (var i = 0; i < count; i++)
+                for (var i = 0; i < chunk; i++)
                 {
                     if (filter?.Contains(rowIds[i]) != false)
                     {
-                        keys.Add((KMeansRows.Key(rowIds[i], seed), rowIds[i]));
+                        hashes[count] = KMeansRows.Key(rowIds[i], seed);
+                        held[count++] = rowIds[i];
                     }
                 }
             }
 
-            var smallest = KMeansRows.Smallest(keys, take);
-            return new KMeansKeys([.. smallest.Select(k => k.Hash)], [.. smallest.Select(k => k.Id)], keys.Count);
+            var smallest = KMeansRows.Smallest(hashes[..count], held[..count], take);
+            return new KMeansKeys(smallest.Hashes, smallest.Ids, count);
         });
     }
 
@@ -44,15 +53,17 @@ public sealed partial class ShardGrain
     public async Task<long> KMeansPrepareAsync(Guid generation, Guid run, long[]? ids, ulong seed, ulong thresholdHash, long thresholdId)
     {
         var index = (await RequireAsync(generation)).Index;
+        var (rows, take) = _kmeansRows.Remove(run, out var counted) ? counted : throw RunLost(run);
         var points = await RunOnFaissWorkerAsync(() =>
         {
             var filter = ids is null ? null : new HashSet<long>(ids);
-            var kept = new KMeansPoints(index.Dimension);
-            foreach (var (rowIds, vectors, count) in KMeansRows.Read(index, KMeansChunkRows, withVectors: true))
+            // at most `take` keys of this shard can be at most the threshold (it sent its `take` smallest)
+            var kept = new KMeansPoints(index.Dimension, (int)Math.Min(rows, take));
+            foreach (var (rowIds, vectors, chunk) in KMeansRows.Read(index, KMeansChunkRows, rows))
             {
-                for (var i = 0; i < count; i++)
+                for (var i = 0; i < chunk; i++)
                 {
-                    if (filter?.Contains(rowIds[i]) != false && (KMeansRows.Key(rowIds[i], seed), rowIds[i]).CompareTo((thresholdHash, thresholdId)) <= 0)
+                    if (filter?.Contains(rowIds[i]) != false && KMeansRows.AtMost(KMeansRows.Key(rowIds[i], seed), rowIds[i], thresholdHash, thresholdId))
                     {
                         kept.Add(rowIds[i], vectors.AsSpan(i * index.Dimension, index.Dimension));
                     }
@@ -71,20 +82,11 @@ public sealed partial class ShardGrain
         var points = RequireRun(run);
         return await Task.Run(() =>
         {
-            var smallest = KMeansRows.Smallest([.. Enumerable.Range(0, points.Count).Select(i => (KMeansRows.Key(points.Ids[i], seed), points.Ids[i]))], take);
-            if (smallest.Count == 0)
-            {
-                return new KMeansSeeds([], [], null);
-            }
-
-            var rows = new float[smallest.Count * points.Dimension];
-            var position = points.Positions();
-            for (var i = 0; i < smallest.Count; i++)
-            {
-                points.Vector(position[smallest[i].Id]).CopyTo(rows.AsSpan(i * points.Dimension));
-            }
-
-            return new KMeansSeeds([.. smallest.Select(s => s.Hash)], [.. smallest.Select(s => s.Id)], VectorBatch.FromRows(rows, points.Dimension));
+            var ids = points.Ids.ToArray();
+            var smallest = KMeansRows.Smallest([.. ids.Select(id => KMeansRows.Key(id, seed))], ids, take);
+            return smallest.Ids.Length == 0
+                ? new KMeansSeeds([], [], null)
+                : new KMeansSeeds(smallest.Hashes, smallest.Ids, VectorBatch.FromRows(points.Select(smallest.Ids).Rows(0, smallest.Ids.Length), points.Dimension));
         });
     }
 
@@ -95,20 +97,23 @@ public sealed partial class ShardGrain
         var points = RequireRun(run);
         return await RunOnFaissWorkerAsync(() =>
         {
-            var sums = new double[centroids.Count * centroids.Dimension];
+            var sums = System.Buffers.ArrayPool<double>.Shared.Rent(centroids.Count * centroids.Dimension);
+            Array.Clear(sums);
             var counts = new long[centroids.Count];
             var objective = 0.0;
             using var nearest = KMeansRows.CentroidIndex(centroids, spherical);
-            for (var offset = 0; offset < points.Count; offset += KMeansChunkRows)
+            var labels = System.Buffers.ArrayPool<long>.Shared.Rent(KMeansSearchRows);
+            var distances = System.Buffers.ArrayPool<float>.Shared.Rent(KMeansSearchRows);
+            for (var offset = 0; offset < points.Count; offset += KMeansSearchRows)
             {
-                var rows = Math.Min(KMeansChunkRows, points.Count - offset);
+                var rows = Math.Min(KMeansSearchRows, points.Count - offset);
                 var vectors = points.Rows(offset, rows);
-                var result = nearest.Search(vectors, 1);
+                nearest.Search(vectors, 1, distances.AsSpan(0, rows), labels.AsSpan(0, rows));
                 for (var i = 0; i < rows; i++)
                 {
-                    var c = (int)result.Labels[i];
+                    var c = (int)labels[i];
                     counts[c]++;
-                    objective += result.Distances[i];
+                    objective += distances[i];
                     var sum = sums.AsSpan(c * centroids.Dimension, centroids.Dimension);
                     var vector = vectors.Slice(i * centroids.Dimension, centroids.Dimension);
                     for (var j = 0; j < sum.Length; j++)
@@ -118,7 +123,11 @@ public sealed partial class ShardGrain
                 }
             }
 
-            return new KMeansPartial(sums, counts, objective);
+            System.Buffers.ArrayPool<long>.Shared.Return(labels);
+            System.Buffers.ArrayPool<float>.Shared.Return(distances);
+            var partial = new KMeansPartial(sums.AsSpan(0, centroids.Count * centroids.Dimension), counts, objective);
+            System.Buffers.ArrayPool<double>.Shared.Return(sums);
+            return partial;
         });
     }
 
@@ -142,6 +151,7 @@ public sealed partial class ShardGrain
     public Task KMeansEndAsync(Guid run)
     {
         _kmeansRuns.Remove(run);
+        _kmeansRows.Remove(run);
         return Task.CompletedTask;
     }
 
@@ -171,7 +181,8 @@ public sealed partial class ShardGrain
         return _kmeansAssignment = await RunOnFaissWorkerAsync(() => KMeansAssignment.Compute(run, version, index, centroids, spherical, KMeansChunkRows));
     }
 
-    private KMeansPoints RequireRun(Guid run) =>
-        _kmeansRuns.GetValueOrDefault(run) ?? throw new KMeansFailedException(
-            $"Shard '{Key}' holds no training points of k-means run {run}: it restarted (its silo left or failed) during the run. Start the run again.");
+    private KMeansPoints RequireRun(Guid run) => _kmeansRuns.GetValueOrDefault(run) ?? throw RunLost(run);
+
+    private KMeansFailedException RunLost(Guid run) =>
+        new($"Shard '{Key}' holds no training points of k-means run {run}: it restarted (its silo left or failed) during the run. Start the run again.");
 }

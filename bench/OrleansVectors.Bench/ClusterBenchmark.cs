@@ -119,12 +119,12 @@ internal static class ClusterBenchmark
         await indexes.AddAsync(name, vectors, d, batchRows: 10_000);
     }
 
-    private static async Task<IHost> StartInProcessSilo(string data)
+    internal static async Task<IHost> StartInProcessSilo(string data)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.UseOrleans(silo => silo
-            .UseLocalhostClustering(11211, 30200)
+            .UseLocalhostClustering(11211, 30200, null, ClusterConnectionOptions.DefaultId, ClusterConnectionOptions.DefaultId)
             .AddOrleansVectors()
             .AddOrleansVectorsFileStorage(Path.Combine(data, "in-process")));
         var host = builder.Build();
@@ -132,11 +132,11 @@ internal static class ClusterBenchmark
         return host;
     }
 
-    private static async Task<IHost> Connect(int[] gateways)
+    internal static async Task<IHost> Connect(int[] gateways)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.UseOrleansClient(client => client.UseLocalhostClustering(gateways).AddOrleansVectors());
+        builder.UseOrleansClient(client => client.UseOrleansVectorsCluster(new ClusterConnectionOptions { GatewayPorts = gateways }));
         var host = builder.Build();
         await host.StartAsync();
         return host;

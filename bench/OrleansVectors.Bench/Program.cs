@@ -7,6 +7,7 @@ return args.FirstOrDefault() switch
     "cluster" => await ClusterBenchmark.RunAsync(args[1..]),
     "durability" => await DurabilityBenchmark.RunAsync(args[1..]),
     "deployment" => await DeploymentBenchmark.RunAsync(args[1..]),
+    "kmeans" => await KMeansBenchmark.RunAsync(args[1..]),
     _ => Usage(),
 };
 
@@ -23,6 +24,8 @@ static int Usage()
                      options: --base N (100000) --dim D (128) --k K (10) --rounds R (20) --singles N (300)
           deployment throughput of 1, 2 and 3 silo processes × 6 shards, TLS off and on, per-silo CPU, against a scaling model
                      options: --base N (120000) --dim D (128) --rounds R (30) --singles N (300)
+          kmeans     k-means over 1 silo × 4 shards and 2 silo processes × 4 shards against single-node faiss, same data, same run
+                     options: --base N (100000) --dim D (64) --k K (256) --iterations N (20) --reps R (3)
           durability ingest through 1 silo × 4 shards (log fsynced) against FaissIndex + the same log append; snapshot and
                      recovery against raw writes and reads of the same bytes, on files and on Azurite (when installed)
                      options: --base N (1000000) --dim D (128) --batch N (8192) --in-flight N (4)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using OrleansVectors.GrainInterfaces;
 using OrleansVectors.Inference.Faiss;
 
@@ -25,34 +26,64 @@ internal static class KMeansRows
     /// <summary>The seed of the training sample.</summary>
     public static ulong SampleSeed(int seed) => unchecked((ulong)(long)seed);
 
-    /// <summary>The <paramref name="take"/> smallest keys, ascending (ties by id).</summary>
-    public static List<(ulong Hash, long Id)> Smallest(List<(ulong Hash, long Id)> keys, int take)
+    /// <summary>The <paramref name="take"/> smallest keys (hash, then id), ascending; the arrays are sorted in place.</summary>
+    public static (ulong[] Hashes, long[] Ids) Smallest(ulong[] hashes, long[] ids, int take)
     {
-        keys.Sort();
-        return keys.Count <= take ? keys : keys.GetRange(0, take);
+        Array.Sort(hashes, ids);
+
+        // equal hashes (rare) in id order, so the order is total
+        for (var start = 0; start < hashes.Length;)
+        {
+            var end = start + 1;
+            while (end < hashes.Length && hashes[end] == hashes[start])
+            {
+                end++;
+            }
+
+            if (end - start > 1)
+            {
+                Array.Sort(ids, start, end - start);
+            }
+
+            start = end;
+        }
+
+        var count = Math.Min(take, hashes.Length);
+        return (hashes[..count], ids[..count]);
     }
 
-    /// <summary>Every stored row of <paramref name="index"/>, <paramref name="chunk"/> at a time (ids, row-major vectors, rows); the buffers are reused.</summary>
-    public static IEnumerable<(long[] Ids, float[] Vectors, int Count)> Read(FaissIndex index, int chunk, bool withVectors)
-    {
-        _ = withVectors; // faiss copies ids and vectors together
-        var ids = new long[chunk];
-        var vectors = new float[chunk * index.Dimension];
-        var total = index.Count;
-        for (long offset = 0; offset < total; offset += chunk)
-        {
-            var rows = (int)Math.Min(chunk, total - offset);
-            try
-            {
-                index.ReadRows(offset, ids.AsSpan(0, rows), vectors.AsSpan(0, rows * index.Dimension));
-            }
-            catch (FaissException e)
-            {
-                throw new InvalidOperationException(
-                    $"k-means reads the stored vectors back, and this index type cannot give them ({e.Message}): cluster an index of a Flat, SQ or PQ type.", e);
-            }
+    /// <summary>Whether key (<paramref name="hash"/>, <paramref name="id"/>) is at most (<paramref name="maxHash"/>, <paramref name="maxId"/>).</summary>
+    public static bool AtMost(ulong hash, long id, ulong maxHash, long maxId) => hash < maxHash || (hash == maxHash && id <= maxId);
 
-            yield return (ids, vectors, rows);
+    /// <summary>The first <paramref name="rowCount"/> (default: every) stored rows of <paramref name="index"/>, <paramref name="chunk"/> at a time (ids, row-major vectors, rows); the buffers are reused.</summary>
+    public static IEnumerable<(long[] Ids, float[] Vectors, int Count)> Read(FaissIndex index, int chunk, long? rowCount = null)
+    {
+        // pooled: fresh memory is slow to touch on virtual machines, and every pass would take new buffers
+        var ids = ArrayPool<long>.Shared.Rent(chunk);
+        var vectors = ArrayPool<float>.Shared.Rent(chunk * index.Dimension);
+        try
+        {
+            var total = rowCount ?? index.Count;
+            for (long offset = 0; offset < total; offset += chunk)
+            {
+                var rows = (int)Math.Min(chunk, total - offset);
+                try
+                {
+                    index.ReadRows(offset, ids.AsSpan(0, rows), vectors.AsSpan(0, rows * index.Dimension));
+                }
+                catch (FaissException e)
+                {
+                    throw new InvalidOperationException(
+                        $"k-means reads the stored vectors back, and this index type cannot give them ({e.Message}): cluster an index of a Flat, SQ or PQ type.", e);
+                }
+
+                yield return (ids, vectors, rows);
+            }
+        }
+        finally
+        {
+            ArrayPool<long>.Shared.Return(ids);
+            ArrayPool<float>.Shared.Return(vectors);
         }
     }
 
@@ -65,34 +96,62 @@ internal static class KMeansRows
     }
 }
 
-/// <summary>A run's training points on one shard: ids and row-major vectors.</summary>
-internal sealed class KMeansPoints(int dimension)
+/// <summary>A run's training points on one shard: ids and row-major vectors, in arrays sized once.</summary>
+internal sealed class KMeansPoints
 {
-    private readonly List<long> _ids = [];
-    private float[] _vectors = new float[dimension * 64];
+    private readonly long[] _ids;
+    private readonly float[] _vectors;
 
-    public int Dimension { get; } = dimension;
+    /// <summary>Room for <paramref name="capacity"/> points; memory is touched only as points are added.</summary>
+    public KMeansPoints(int dimension, int capacity)
+        : this(dimension, GC.AllocateUninitializedArray<long>(capacity), GC.AllocateUninitializedArray<float>(capacity * dimension), 0)
+    {
+    }
 
-    public int Count => _ids.Count;
+    private KMeansPoints(int dimension, long[] ids, float[] vectors, int count)
+    {
+        Dimension = dimension;
+        _ids = ids;
+        _vectors = vectors;
+        Count = count;
+    }
 
-    public IReadOnlyList<long> Ids => _ids;
+    public int Dimension { get; }
+
+    public int Count { get; private set; }
+
+    public ReadOnlySpan<long> Ids => _ids.AsSpan(0, Count);
 
     public void Add(long id, ReadOnlySpan<float> vector)
     {
-        if ((_ids.Count + 1) * Dimension > _vectors.Length)
-        {
-            Array.Resize(ref _vectors, _vectors.Length * 2);
-        }
-
-        vector.CopyTo(_vectors.AsSpan(_ids.Count * Dimension));
-        _ids.Add(id);
+        vector.CopyTo(_vectors.AsSpan(Count * Dimension));
+        _ids[Count++] = id;
     }
 
     public ReadOnlySpan<float> Vector(int position) => _vectors.AsSpan(position * Dimension, Dimension);
 
     public ReadOnlySpan<float> Rows(int offset, int count) => _vectors.AsSpan(offset * Dimension, count * Dimension);
 
-    public Dictionary<long, int> Positions() => _ids.Select((id, i) => (id, i)).ToDictionary(p => p.id, p => p.i);
+    /// <summary>The points of <paramref name="ids"/> (all of them here), in that order.</summary>
+    public KMeansPoints Select(long[] ids)
+    {
+        var position = new Dictionary<long, int>(Count);
+        for (var i = 0; i < Count; i++)
+        {
+            position[_ids[i]] = i;
+        }
+
+        var selected = new KMeansPoints(Dimension, ids.Length);
+        foreach (var id in ids)
+        {
+            selected.Add(id, Vector(position[id]));
+        }
+
+        return selected;
+    }
+
+    /// <summary>The first <paramref name="count"/> points, sharing these arrays.</summary>
+    public KMeansPoints Take(int count) => new(Dimension, _ids, _vectors, Math.Min(count, Count));
 }
 
 /// <summary>Every vector of a shard with its nearest centroid, for one run's centroids and one state of the shard.</summary>
@@ -120,7 +179,7 @@ internal sealed class KMeansAssignment
         using var nearest = KMeansRows.CentroidIndex(centroids, spherical);
         var ids = new List<long>();
         var clusters = new List<int>();
-        foreach (var (rowIds, vectors, count) in KMeansRows.Read(index, chunk, withVectors: true))
+        foreach (var (rowIds, vectors, count) in KMeansRows.Read(index, chunk))
         {
             var result = nearest.Search(vectors.AsSpan(0, count * index.Dimension), 1);
             ids.AddRange(rowIds.AsSpan(0, count));

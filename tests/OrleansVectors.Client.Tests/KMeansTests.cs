@@ -193,7 +193,7 @@ public sealed class KMeansTests(ClusterFixture fixture, ITestOutputHelper output
         using var cancel = new CancellationTokenSource();
         var seen = new List<KMeansProgress>();
         var run = _client.KMeansAsync(index, 30, new FaissKMeansOptions { Iterations = 100_000 }, progress: new SyncProgress(seen), cancellationToken: cancel.Token);
-        while (seen.Count == 0 || seen[^1].Iteration < 2)
+        while (Last(seen) is not { Iteration: >= 2 })
         {
             await Task.Delay(50);
         }
@@ -225,7 +225,7 @@ public sealed class KMeansTests(ClusterFixture fixture, ITestOutputHelper output
             var options = new FaissKMeansOptions { Iterations = 300, Seed = 5 };
             var seen = new List<KMeansProgress>();
             var run = client.KMeansAsync("killed", 20, options, progress: new SyncProgress(seen));
-            while (seen.Count == 0 || seen[^1].Iteration < 3)
+            while (Last(seen) is not { Iteration: >= 3 })
             {
                 await Task.Delay(50);
             }
@@ -245,8 +245,20 @@ public sealed class KMeansTests(ClusterFixture fixture, ITestOutputHelper output
             }
 
             // searches work once the shards have moved
-            var hits = await client.SearchAsync("killed", data.AsMemory(0, 16), 16, 1);
-            Assert.Equal(0, hits.Labels[0]);
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+            while (true)
+            {
+                try
+                {
+                    var hits = await client.SearchAsync("killed", data.AsMemory(0, 16), 16, 1);
+                    Assert.Equal(0, hits.Labels[0]);
+                    break;
+                }
+                catch (Exception e) when (e is OrleansException or ShardUnavailableException or TimeoutException && DateTime.UtcNow < deadline)
+                {
+                    await Task.Delay(500);
+                }
+            }
         }
         finally
         {
@@ -311,6 +323,14 @@ public sealed class KMeansTests(ClusterFixture fixture, ITestOutputHelper output
         Assert.Equal(expected.Length, actual.Length);
         var worst = expected.Zip(actual).Max(p => Math.Abs(p.First - p.Second));
         Assert.True(worst <= tolerance, $"largest difference {worst}");
+    }
+
+    private static KMeansProgress? Last(List<KMeansProgress> seen)
+    {
+        lock (seen)
+        {
+            return seen.Count == 0 ? null : seen[^1];
+        }
     }
 
     /// <summary>Records progress as it is reported (Progress&lt;T&gt; would post it later).</summary>
