@@ -3,7 +3,7 @@ using OrleansVectors.Inference.Tests.Support;
 
 namespace OrleansVectors.Client.Tests;
 
-/// <summary>Silo processes stopped and started again on the same data folder (the file store) lose nothing.</summary>
+/// <summary>Silo processes stopped and started again on the same data folder (the file store) lose nothing: vectors, nor k-means results.</summary>
 public sealed class SiloProcessTests
 {
     private const int D = 24;
@@ -22,6 +22,7 @@ public sealed class SiloProcessTests
         await client.AddAsync("kept", vectors.AsMemory(2000 * D), D, batchRows: 250); // only in the log
         var queries = vectors.AsMemory(0, 30 * D);
         var before = await client.SearchAsync("kept", queries, D, 10);
+        var clustered = await client.KMeansAsync("kept", 6, new Inference.Faiss.FaissKMeansOptions { Iterations = 5, MinPointsPerCentroid = 1 });
 
         // the whole cluster down (SIGTERM, as a rolling restart does) and up again on the same storage
         await silos.TerminateAsync(1);
@@ -34,6 +35,19 @@ public sealed class SiloProcessTests
         Assert.Equal(before.Labels.ToArray(), after.Labels.ToArray());
         Assert.Equal(before.Distances.ToArray(), after.Distances.ToArray());
         Assert.Equal(Enumerable.Range(0, 30).Select(i => (long)i), after.Labels.ToArray().Where((_, j) => j % 10 == 0));
+
+        // the k-means result is durable too: its centroids come back, and the members follow them
+        var kept = await client.GetKMeansResultAsync("kept");
+        Assert.NotNull(kept);
+        Assert.Equal(clustered.RunId, kept.RunId);
+        Assert.Equal(clustered.Centroids.Values.ToArray(), kept.Centroids.Values.ToArray());
+        long members = 0;
+        for (var c = 0; c < 6; c++)
+        {
+            members += (await client.GetClusterMembersAsync("kept", c)).Length;
+        }
+
+        Assert.Equal(3000, members);
 
         // one silo leaves gracefully: its shards come back on the other one, whole, and adds go on
         await silos.TerminateAsync(1);
