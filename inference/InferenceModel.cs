@@ -67,6 +67,37 @@ public class InferenceModel(
         return GetNearestNeighbors(stacked, k);
     }
 
+    /// <summary>The embeddings of a list of same-shaped item tensors, stacked into one batch (the seed's <c>process_if_list</c>).</summary>
+    public Tensor GetEmbeddings(IReadOnlyList<Tensor> items)
+    {
+        using var stacked = Stack(items);
+        return GetEmbeddings(stacked);
+    }
+
+    /// <summary>The seed's <c>get_matches</c> for lists of item tensors (each list stacked into one batch).</summary>
+    public bool[,] GetMatches(IReadOnlyList<Tensor> query, IReadOnlyList<Tensor>? reference = null, double? threshold = null)
+    {
+        using var q = Stack(query);
+        using var r = reference is null ? null : Stack(reference);
+        return GetMatches(q, r, threshold);
+    }
+
+    /// <summary>The seed's <c>get_matches(return_tuples=True)</c> for lists of item tensors.</summary>
+    public IReadOnlyList<(long Query, long Reference)> GetMatchTuples(IReadOnlyList<Tensor> query, IReadOnlyList<Tensor>? reference = null, double? threshold = null)
+    {
+        using var q = Stack(query);
+        using var r = reference is null ? null : Stack(reference);
+        return GetMatchTuples(q, r, threshold);
+    }
+
+    /// <summary>The seed's <c>is_match</c> for lists of item tensors (each list stacked into one batch).</summary>
+    public bool[] IsMatch(IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y, double? threshold = null)
+    {
+        using var a = Stack(x);
+        using var b = Stack(y);
+        return IsMatch(a, b, threshold);
+    }
+
     /// <inheritdoc/>
     Task IAsyncInferenceModel.TrainKnnAsync(Tensor inputs, int batchSize, CancellationToken cancellationToken) =>
         Task.Run(() => TrainKnn(inputs, batchSize), cancellationToken);

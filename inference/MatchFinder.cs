@@ -71,15 +71,44 @@ public sealed class MatchFinder
         return pairs;
     }
 
-    /// <summary>Whether each row of <paramref name="x"/> matches the same row of <paramref name="y"/>.</summary>
+    /// <summary>
+    /// The seed's <c>is_match</c>: whether each row of <paramref name="x"/> matches the same row of
+    /// <paramref name="y"/>, by the distance's <see cref="BaseDistance.PairwiseDistance"/> — on the rows as given,
+    /// without normalization or power, as the seed compares them. For a single pair the seed returns one bool:
+    /// <see cref="IsSingleMatch"/>. <see cref="IsMatchNormalized"/> compares as <see cref="GetMatchingPairs"/> does.
+    /// </summary>
     /// <exception cref="InvalidOperationException">No threshold here or in the constructor.</exception>
     /// <exception cref="ArgumentException">Bad embeddings, different shapes, or a non-finite threshold.</exception>
-    public bool[] IsMatch(Tensor x, Tensor y, double? threshold = null)
+    public bool[] IsMatch(Tensor x, Tensor y, double? threshold = null) => Match(x, y, threshold, Distance.PairwiseDistance);
+
+    /// <summary>The seed's <c>is_match</c> for one pair (one row each), which returns one bool.</summary>
+    /// <exception cref="ArgumentException">The inputs are not one row each; otherwise as <see cref="IsMatch"/>.</exception>
+    public bool IsSingleMatch(Tensor x, Tensor y, double? threshold = null)
+    {
+        ArgumentNullException.ThrowIfNull(x);
+        if (x.ndim != 2 || x.shape[0] != 1)
+        {
+            throw new ArgumentException($"One pair is one row each; x has shape [{string.Join(", ", x.shape)}]. Use IsMatch for several pairs.", nameof(x));
+        }
+
+        return IsMatch(x, y, threshold)[0];
+    }
+
+    /// <summary>
+    /// Whether each row of <paramref name="x"/> matches the same row of <paramref name="y"/> exactly when the pair
+    /// matches in <see cref="GetMatchingPairs"/>: the rows are normalized (where the distance normalizes) and the
+    /// power applied (<see cref="BaseDistance.ComputePairs"/>). Not in the seed, whose <c>is_match</c> is
+    /// <see cref="IsMatch"/>; the two agree for normalized embeddings and power 1.
+    /// </summary>
+    /// <inheritdoc cref="IsMatch" path="/exception"/>
+    public bool[] IsMatchNormalized(Tensor x, Tensor y, double? threshold = null) => Match(x, y, threshold, Distance.ComputePairs);
+
+    private bool[] Match(Tensor x, Tensor y, double? threshold, Func<Tensor, Tensor, Tensor> distances)
     {
         var limit = TensorChecks.RequireThreshold(threshold ?? Threshold);
         using var scope = NewDisposeScope();
         using var noGrad = torch.no_grad();
-        return Compare(Distance.PairwiseDistance(x, y), limit).cpu().data<bool>().ToArray();
+        return Compare(distances(x, y), limit).cpu().data<bool>().ToArray();
     }
 
     private Tensor Compare(Tensor distances, double threshold) =>

@@ -8,9 +8,10 @@ namespace OrleansVectors.Inference.Distances;
 /// intermediate: wrap it in a <see cref="BatchedDistance"/> for large inputs.
 /// </summary>
 /// <param name="power">Exponent applied to every distance (default 1).</param>
-/// <param name="normalizeEmbeddings">Normalize rows to unit L2 norm first (default true, as the seed).</param>
-public sealed class SnrDistance(double power = 1, bool normalizeEmbeddings = true)
-    : BaseDistance(normalizeEmbeddings, p: 2, power, isInverted: false)
+/// <param name="normalizeEmbeddings">Normalize rows to unit <paramref name="p"/>-norm first (default true, as the seed).</param>
+/// <param name="p">The norm rows are normalized by (the seed's <c>p</c>, default 2).</param>
+public sealed class SnrDistance(double power = 1, bool normalizeEmbeddings = true, double p = 2)
+    : BaseDistance(normalizeEmbeddings, p, power, isInverted: false)
 {
     /// <inheritdoc/>
     protected override Tensor ComputeMatrix(Tensor query, Tensor reference) =>

@@ -80,7 +80,7 @@ public sealed class FaissKnn : ITrainableKnn, IDisposable
 
     /// <inheritdoc/>
     /// <exception cref="ArgumentException">Bad embeddings or a dimension that differs from the index's.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">k is less than 1 or more than the reference holds.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">k is less than 1 or more than faiss allows (<see cref="FaissIndex.MaxK"/>). A k above the reference's size pads each row with index -1 at distance <see cref="float.MaxValue"/>, as the seed does.</exception>
     /// <exception cref="InvalidOperationException">No index is held and <see cref="ResetBefore"/> is off: train, add to or load one first.</exception>
     public KnnResult Search(Tensor query, int k, Tensor? reference = null, bool referenceIncludesQuery = false)
     {
@@ -211,12 +211,12 @@ public sealed class FaissKnn : ITrainableKnn, IDisposable
     private static KnnResult SearchIndex(FaissIndex index, Tensor query, int fetch, Tensor? reference)
     {
         RequireDimension(index, query);
-        var available = index.Count + (reference?.shape[0] ?? 0);
-        if (fetch > available)
+        if (fetch > FaissIndex.MaxK)
         {
-            throw new ArgumentOutOfRangeException(nameof(fetch), fetch,
-                $"k={fetch} neighbours were asked for (including a row's own index where the reference includes the query), but the reference holds {available}.");
+            throw new ArgumentOutOfRangeException(nameof(fetch), fetch, $"k={fetch} neighbours (including a row's own index where the reference includes the query) are more than faiss's limit of {FaissIndex.MaxK}.");
         }
+
+        // k above the reference's size pads, as faiss and the seed do: index -1 at distance float.MaxValue
 
         if (reference is not null)
         {

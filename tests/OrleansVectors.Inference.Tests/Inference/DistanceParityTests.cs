@@ -23,7 +23,7 @@ public sealed class DistanceParityTests
 
         using var matrix = distance.Compute(query, reference);
         using var self = distance.Compute(query);
-        using var pairwise = distance.PairwiseDistance(query, paired);
+        using var pairwise = distance.ComputePairs(query, paired); // the diagonal of Compute (see SeedSemanticsTests for pairwise_distance)
 
         Golden.AssertClose(Golden.Tensor($"dist_{name}_mat"), matrix);
         Golden.AssertClose(Golden.Tensor($"dist_{name}_self"), self);

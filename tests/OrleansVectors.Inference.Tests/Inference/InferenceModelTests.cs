@@ -153,7 +153,12 @@ public sealed class InferenceModelTests : IDisposable
         using var query = _items.narrow(0, 0, 2);
 
         Assert.Throws<ArgumentOutOfRangeException>(() => model.GetNearestNeighbors(query, 0));
-        Assert.Throws<ArgumentOutOfRangeException>(() => model.GetNearestNeighbors(query, 21));
+        using (var padded = model.GetNearestNeighbors(query, 21)) // one more than the 20 indexed: padded, as the seed's FaissKNN
+        {
+            Assert.Equal(-1L, padded.Indices[0, 20].item<long>());
+            Assert.Equal(float.MaxValue, padded.Distances[0, 20].item<float>());
+        }
+
         Assert.Contains("NaN", Assert.Throws<ArgumentException>(() => model.GetNearestNeighbors(nan, 1)).Message, StringComparison.Ordinal);
         Assert.Contains("model failed", Assert.Throws<InvalidOperationException>(() => model.GetEmbeddings(wrongWidth)).Message, StringComparison.Ordinal);
         Assert.Contains("model failed", Assert.Throws<InvalidOperationException>(() => model.GetEmbeddings(ints)).Message, StringComparison.Ordinal);

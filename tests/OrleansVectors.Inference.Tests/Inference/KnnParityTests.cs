@@ -109,8 +109,13 @@ public sealed class KnnParityTests
         foreach (IKnnFunction knn in new IKnnFunction[] { faiss, custom })
         {
             Assert.Throws<ArgumentOutOfRangeException>(() => knn.Search(query, 0, reference));
-            Assert.Throws<ArgumentOutOfRangeException>(() => knn.Search(query, 21, reference));
-            Assert.Throws<ArgumentOutOfRangeException>(() => knn.Search(reference, 20, reference, referenceIncludesQuery: true));
+            if (knn is CustomKnn)
+            {
+                // the seed's CustomKNN takes torch.topk, which refuses a k above the reference's size (FaissKnn pads: SeedSemanticsTests)
+                Assert.Throws<ArgumentOutOfRangeException>(() => knn.Search(query, 21, reference));
+                Assert.Throws<ArgumentOutOfRangeException>(() => knn.Search(reference, 20, reference, referenceIncludesQuery: true));
+            }
+
             Assert.Throws<ArgumentException>(() => knn.Search(ints, 1, reference));
             Assert.Throws<ArgumentException>(() => knn.Search(nan, 1, reference));
             Assert.Throws<ArgumentException>(() => knn.Search(query, 1, reference.narrow(1, 0, 7)));
