@@ -176,7 +176,7 @@ public class InferenceModel<TInput> : IDisposable
     /// <summary>The matching (query row, reference row) pairs.</summary>
     /// <inheritdoc cref="GetMatches" path="/exception"/>
     public IReadOnlyList<(long Query, long Reference)> GetMatchTuples(TInput query, TInput? reference = null, double? threshold = null) =>
-        WithMatchEmbeddings(query, reference, (q, r) => MatchFinder.GetMatchingPairTuples(q, r, threshold));
+        WithMatchEmbeddings(query, reference, (q, r) => MatchFinder.GetMatchTuples(q, r, threshold));
 
     /// <summary>Whether each row of <paramref name="x"/> matches the same row of <paramref name="y"/>.</summary>
     /// <exception cref="InvalidOperationException">No threshold here or in the match finder.</exception>

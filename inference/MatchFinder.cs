@@ -53,7 +53,7 @@ public sealed class MatchFinder
 
     /// <summary>The matching (query row, reference row) pairs, in row-major order: the seed's <c>return_tuples=True</c>.</summary>
     /// <inheritdoc cref="GetMatchingPairs" path="/exception"/>
-    public IReadOnlyList<(long Query, long Reference)> GetMatchingPairTuples(Tensor query, Tensor? reference = null, double? threshold = null)
+    public IReadOnlyList<(long Query, long Reference)> GetMatchTuples(Tensor query, Tensor? reference = null, double? threshold = null)
     {
         var matches = GetMatchingPairs(query, reference, threshold);
         var pairs = new List<(long, long)>();

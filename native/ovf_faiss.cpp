@@ -15,6 +15,7 @@
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIDMap.h>
 #include <faiss/IndexIVF.h>
+#include <faiss/VectorTransform.h>
 #include <faiss/impl/AuxIndexStructures.h>
 #include <faiss/impl/FaissException.h>
 #include <faiss/impl/IDSelector.h>
@@ -501,6 +502,19 @@ ovf_status ovf_kmeans(int32_t d, int64_t n, const float* x, int32_t k, const ovf
         std::vector<float> distances(static_cast<size_t>(n));
         assigner->search(n, x, 1, distances.data(), assignments);
     }
+    OVF_CATCH
+}
+
+ovf_status ovf_pca(int32_t d_in, int64_t n, const float* x, int32_t d_out, float* out) {
+    OVF_TRY
+    require(x && out, "null argument");
+    require(d_in > 0 && d_out > 0 && d_out <= d_in, "need 0 < output dimensionality <= input dimensionality");
+    require(n > 0, "need at least one vector");
+    faiss::PCAMatrix pca(d_in, d_out);
+    apply_threads();
+    pca.train(n, x);
+    require(pca.is_trained, "the PCA matrix did not train");
+    pca.apply_noalloc(n, x, out);
     OVF_CATCH
 }
 

@@ -141,6 +141,10 @@ OVF_API ovf_status ovf_index_read_file(const char* path, ovf_index** out);
 OVF_API ovf_status ovf_kmeans(int32_t d, int64_t n, const float* x, int32_t k, const ovf_kmeans_params* params,
                               float* centroids, float* objective, int32_t* iterations, int64_t* assignments);
 
+/* PCA with faiss::PCAMatrix, as the seed's run_pca: trains on the n input vectors (d_in each) and writes their
+ * projections on the d_out leading components (n*d_out floats) to out. */
+OVF_API ovf_status ovf_pca(int32_t d_in, int64_t n, const float* x, int32_t d_out, float* out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -100,3 +100,29 @@ public static class FaissClustering
         return new FaissKMeansResult(centroids, objective, assignments);
     }
 }
+
+/// <summary>Principal component analysis with faiss.</summary>
+public static class FaissPca
+{
+    /// <summary>
+    /// Trains faiss's <c>PCAMatrix</c> on the rows and returns their projections on the
+    /// <paramref name="outputDimension"/> leading components (rows × <paramref name="outputDimension"/>, row-major).
+    /// </summary>
+    /// <exception cref="ArgumentException">Bad vectors.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="outputDimension"/> is not in 1 … <paramref name="dimension"/>.</exception>
+    public static unsafe float[] Apply(ReadOnlySpan<float> vectors, int dimension, int outputDimension)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
+        var n = VectorValidation.RowCount(vectors, dimension);
+        ArgumentOutOfRangeException.ThrowIfLessThan(outputDimension, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(outputDimension, dimension);
+        var output = new float[checked(n * outputDimension)];
+        fixed (float* x = vectors)
+        fixed (float* o = output)
+        {
+            NativeFaissMethods.Pca(dimension, n, x, outputDimension, o).ThrowIfFailed();
+        }
+
+        return output;
+    }
+}

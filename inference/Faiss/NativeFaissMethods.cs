@@ -118,6 +118,10 @@ internal static unsafe partial class NativeFaissMethods
     [LibraryImport(Library, EntryPoint = "ovf_kmeans")]
     internal static partial FaissStatus KMeans(int d, long n, float* x, int k, in NativeKMeansParameters parameters, float* centroids, float* objective, out int iterations, long* assignments);
 
+    /// <summary>faiss PCA (train and apply); see <c>ovf_pca</c> in ovf_faiss.h.</summary>
+    [LibraryImport(Library, EntryPoint = "ovf_pca")]
+    internal static partial FaissStatus Pca(int dIn, long n, float* x, int dOut, float* output);
+
     /// <summary>Mirrors <c>ovf_search_params</c>.</summary>
     [StructLayout(LayoutKind.Sequential)]
     internal struct NativeSearchParameters

@@ -29,7 +29,7 @@ public sealed class MatchFinderTests
         var finder = new MatchFinder(new CosineSimilarity(), threshold: 0.3);
 
         var matrix = finder.GetMatchingPairs(query, reference);
-        var tuples = finder.GetMatchingPairTuples(query, reference);
+        var tuples = finder.GetMatchTuples(query, reference);
 
         var expected = new List<(long, long)>();
         for (var i = 0; i < matrix.GetLength(0); i++)
