@@ -110,11 +110,14 @@ def save(name, tensor):
 def seed_commit():
     if os.environ.get("PML_COMMIT"):
         return os.environ["PML_COMMIT"]
-    try:
-        return subprocess.run(["git", "-C", SRC, "rev-parse", "HEAD"], capture_output=True, text=True,
-                              check=True).stdout.strip()
+    try:  # only when SRC is the work tree of the seed's own repository, not a folder inside another one
+        git = lambda *a: subprocess.run(["git", "-C", SRC, *a], capture_output=True, text=True, check=True).stdout.strip()
+        top = os.path.realpath(git("rev-parse", "--show-toplevel"))
+        if top in (os.path.realpath(SRC), os.path.realpath(os.path.dirname(SRC))):
+            return git("rev-parse", "HEAD")
     except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+        pass
+    return "unknown"
 
 
 def kmeans_kwargs():

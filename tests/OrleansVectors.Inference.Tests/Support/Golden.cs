@@ -12,23 +12,35 @@ internal static class Golden
 {
     public static readonly string Folder = Path.Combine(AppContext.BaseDirectory, "Fixtures", "inference");
 
-    private static readonly Lazy<Dictionary<string, Entry>> Manifest = new(() =>
+    /// <summary>The outputs of the seed's own code (Reference/make_seed_fixtures.py).</summary>
+    public static readonly string SeedFolder = Path.Combine(AppContext.BaseDirectory, "Fixtures", "seed");
+
+    private static readonly Lazy<Dictionary<string, Entry>> Manifest = new(() => ReadManifest(Folder));
+
+    private static readonly Lazy<Dictionary<string, Entry>> SeedManifest = new(() => ReadManifest(SeedFolder));
+
+    public static string PathOf(string file) => System.IO.Path.Combine(Folder, file);
+
+    /// <summary>A fixture as a CPU tensor of its recorded shape and type.</summary>
+    public static Tensor Tensor(string name) => Load(Folder, Manifest.Value, name);
+
+    /// <summary>A fixture computed by the seed's own code, as a CPU tensor.</summary>
+    public static Tensor Seed(string name) => Load(SeedFolder, SeedManifest.Value, name);
+
+    private static Dictionary<string, Entry> ReadManifest(string folder)
     {
-        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(Folder, "manifest.json")));
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "manifest.json")));
         return json.RootElement.EnumerateObject()
             .Where(p => !p.Name.StartsWith('_'))
             .ToDictionary(
                 p => p.Name,
                 p => new Entry([.. p.Value.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64())], p.Value.GetProperty("dtype").GetString()!));
-    });
+    }
 
-    public static string PathOf(string file) => System.IO.Path.Combine(Folder, file);
-
-    /// <summary>A fixture as a CPU tensor of its recorded shape and type.</summary>
-    public static Tensor Tensor(string name)
+    private static Tensor Load(string folder, Dictionary<string, Entry> manifest, string name)
     {
-        var entry = Manifest.Value[name];
-        var bytes = File.ReadAllBytes(System.IO.Path.Combine(Folder, name + ".bin"));
+        var entry = manifest[name];
+        var bytes = File.ReadAllBytes(System.IO.Path.Combine(folder, name + ".bin"));
         return entry.DType switch
         {
             "float32" => tensor(MemoryMarshal.Cast<byte, float>(bytes).ToArray(), entry.Shape),
