@@ -3,7 +3,7 @@
 #   install-deps.sh build   what building native/ needs (the default; run by dotnet build itself)
 #   install-deps.sh torch   that, plus what makes TorchSharp load on Debian 12 (patchelf, python3)
 #   install-deps.sh test    all of that, plus Debian's python3-faiss and numpy, the tests' reference implementation
-#   install-deps.sh fixtures  all of that, plus python3-torch, to regenerate the committed test fixtures
+#   install-deps.sh fixtures  all of that, plus python3-torch (and scipy, tqdm, which the seed imports), to regenerate the committed test fixtures
 set -euo pipefail
 
 packages=(cmake g++ make libfaiss-dev libopenblas-dev libgomp1)
@@ -11,7 +11,7 @@ case "${1:-build}" in
   build) ;;
   torch) packages+=(patchelf python3) ;;
   test) packages+=(patchelf python3 python3-faiss python3-numpy) ;;
-  fixtures) packages+=(patchelf python3 python3-faiss python3-numpy python3-torch) ;;
+  fixtures) packages+=(patchelf python3 python3-faiss python3-numpy python3-torch python3-scipy python3-tqdm) ;;
   *) echo "usage: $0 [build|torch|test|fixtures]" >&2; exit 2 ;;
 esac
 

@@ -90,6 +90,36 @@ public sealed class ClusterInferenceModel(VectorIndexClient client, string index
         return MatchFinder.IsMatch(a, b, threshold);
     }
 
+    /// <summary>The seed's <c>get_embeddings</c> for a list of same-shaped item tensors (stacked, as the seed's process_if_list).</summary>
+    public async Task<Tensor> GetEmbeddingsAsync(IReadOnlyList<Tensor> items)
+    {
+        using var stacked = Stack(items);
+        return await Embed(stacked);
+    }
+
+    /// <summary>The seed's <c>get_matches</c> for lists of item tensors (each stacked into one batch).</summary>
+    public async Task<bool[,]> GetMatchesAsync(IReadOnlyList<Tensor> query, IReadOnlyList<Tensor>? reference = null, double? threshold = null, CancellationToken cancellationToken = default)
+    {
+        using var q = Stack(query);
+        using var r = reference is null ? null : Stack(reference);
+        return await GetMatchesAsync(q, r, threshold, cancellationToken);
+    }
+
+    /// <summary>The seed's <c>is_match</c> for lists of item tensors (each stacked into one batch).</summary>
+    public async Task<bool[]> IsMatchAsync(IReadOnlyList<Tensor> x, IReadOnlyList<Tensor> y, double? threshold = null, CancellationToken cancellationToken = default)
+    {
+        using var a = Stack(x);
+        using var b = Stack(y);
+        return await IsMatchAsync(a, b, threshold, cancellationToken);
+    }
+
+    /// <summary>The nearest neighbours of a list of item tensors (stacked).</summary>
+    public async Task<KnnResult> GetNearestNeighborsAsync(IReadOnlyList<Tensor> query, int k, CancellationToken cancellationToken = default)
+    {
+        using var stacked = Stack(query);
+        return await GetNearestNeighborsAsync(stacked, k, cancellationToken);
+    }
+
     /// <summary>
     /// The seed's save_knn_func on the cluster: snapshots the index and keeps it under <paramref name="name"/>
     /// (in the cluster's storage, not a local file), past retention and drop.
@@ -104,5 +134,11 @@ public sealed class ClusterInferenceModel(VectorIndexClient client, string index
         var (values, width) = TensorRows.Of(inputs);
         var embeddings = await client.EmbedAsync(Index, values, width);
         return tensor(embeddings.Values.ToArray(), [embeddings.Count, embeddings.Dimension]);
+    }
+
+    private static Tensor Stack(IReadOnlyList<Tensor> items)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        return items.Count == 0 ? throw new ArgumentException("The list of items is empty.", nameof(items)) : stack(items);
     }
 }

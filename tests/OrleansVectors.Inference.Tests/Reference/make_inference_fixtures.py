@@ -6,10 +6,13 @@ OrleansVectors.Inference.
 Usage: /usr/bin/python3 make_inference_fixtures.py [OUTPUT_DIR]
        (default: ../Fixtures/inference beside this script; native/install-deps.sh fixtures installs the packages)
 
-pytorch-metric-learning itself is not packaged by Debian, so the few lines of its semantics that the tests
-pin down are restated here, each next to the function of the seed it mirrors:
+pytorch-metric-learning itself is not packaged by Debian, so the few lines of its semantics that these tests
+pin down are restated here, each next to the function of the seed it mirrors (make_seed_fixtures.py runs the
+seed's own code for the rest, Fixtures/seed):
   BaseDistance.forward: normalize rows (p-norm) when normalize_embeddings, compute the matrix, raise it to
-  `power` when power != 1; pairwise_distance on already-paired rows; reference defaults to the query.
+  `power` when power != 1; reference defaults to the query. The `*_pairwise` and `ismatch_*` arrays here are
+  the diagonal of forward (normalized, with power): OrleansVectors' ComputePairs and IsMatchNormalized, not the
+  seed's pairwise_distance/is_match, which take the rows as given.
   FaissKNN / CustomKNN: k+1 neighbours when the reference includes the query, then return_results drops each
   row's own index, or the last column of a row that lacks it.
 
