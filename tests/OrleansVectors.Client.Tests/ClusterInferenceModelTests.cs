@@ -45,6 +45,16 @@ public sealed class ClusterInferenceModelTests(ClusterFixture fixture) : IClassF
         await remote.AddToKnnAsync(queries);
         using var self = await remote.GetNearestNeighborsAsync(queries, 1);
         Assert.Equal(Enumerable.Range(250, 20).Select(i => (long)i), self.Indices.data<long>().ToArray());
+
+        // lists of row tensors are stacked, as the seed's process_if_list, here and in-process
+        List<Tensor> rows = [.. Enumerable.Range(0, 6).Select(i => queries[i])];
+        Assert.Equal(local.IsMatch(rows[..3], rows[3..]), await ((ClusterInferenceModel)remote).IsMatchAsync(rows[..3], rows[3..]));
+        Assert.Equal(local.GetMatches(rows).Cast<bool>(), (await ((ClusterInferenceModel)remote).GetMatchesAsync(rows)).Cast<bool>());
+
+        // k above the index's size pads as faiss does
+        using var padded = await ((ClusterInferenceModel)remote).GetNearestNeighborsAsync(rows, 300);
+        Assert.Equal(-1L, padded.Indices[0, 299].item<long>());
+        Assert.Equal(float.MaxValue, padded.Distances[0, 299].item<float>());
     }
 
     [Fact]

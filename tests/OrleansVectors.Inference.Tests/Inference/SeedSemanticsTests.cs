@@ -116,4 +116,27 @@ public sealed class SeedSemanticsTests
         Assert.Equal(Golden.Bools(Golden.Seed("list_matches")), model.GetMatches(rows).Cast<bool>());
         Assert.Equal(Golden.Bools(Golden.Seed("list_is_match")), model.IsMatch(rows[..3], rows[2..]));
     }
+
+    [Fact]
+    public void The_README_maps_every_faiss_Kmeans_keyword_the_seed_can_pass()
+    {
+        using var manifest = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(Golden.SeedFolder, "manifest.json")));
+        var keywords = manifest.RootElement.GetProperty("_kmeans_kwargs").EnumerateArray().Select(k => k.GetProperty("name").GetString()!).ToList();
+        var readme = File.ReadAllText(Readme());
+        Assert.NotEmpty(keywords);
+        Assert.All(keywords, keyword => Assert.Contains($"`{keyword}`", readme, StringComparison.Ordinal));
+    }
+
+    private static string Readme()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "OrleansVectors.sln")))
+            {
+                return Path.Combine(dir.FullName, "README.md");
+            }
+        }
+
+        throw new FileNotFoundException("README.md is not above the test's folder.");
+    }
 }
