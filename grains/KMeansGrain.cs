@@ -63,6 +63,7 @@ public sealed partial class KMeansGrain(
     private static readonly FanOutPolicy Policy = new(64, TimeSpan.FromMinutes(10), AllowPartial: false);
 
     private KMeansProgress _progress = new(Guid.Empty, KMeansState.None, 0, 0, 0, [], 0, null);
+    private bool _starting;
     private CancellationTokenSource? _cancel;
 
     private string Name => this.GetPrimaryKeyString();
@@ -75,12 +76,25 @@ public sealed partial class KMeansGrain(
     {
         ArgumentNullException.ThrowIfNull(request);
         IndexNames.Require(Name);
-        if (!_progress.Ended)
+        if (!_progress.Ended || _starting)
         {
             throw new InvalidOperationException($"A k-means run ({_progress.RunId}) is going on over index '{Name}': wait for it or cancel it.");
         }
 
         Check(request);
+        _starting = true; // this grain is reentrant: a second start must not slip in while this one reads the index
+        try
+        {
+            return await StartCheckedAsync(request);
+        }
+        finally
+        {
+            _starting = false;
+        }
+    }
+
+    private async Task<Guid> StartCheckedAsync(KMeansRequest request)
+    {
         var topology = new ShardTopology(await GrainFactory.GetGrain<IIndexGrain>(Name).GetShardMapAsync());
         var d = topology.Spec.Dimension;
         if ((long)request.K * d > MaxCentroidValues)

@@ -17,6 +17,7 @@ public sealed partial class ShardGrain
     private const int KMeansSearchRows = 16_384;
 
     private readonly Dictionary<Guid, KMeansPoints> _kmeansRuns = [];
+    private readonly List<Guid> _kmeansOrder = [];
     private readonly Dictionary<Guid, (long Rows, int Take)> _kmeansRows = [];
     private KMeansAssignment? _kmeansAssignment;
 
@@ -72,7 +73,7 @@ public sealed partial class ShardGrain
 
             return kept;
         });
-        _kmeansRuns[run] = points;
+        KeepRun(run, points);
         return points.Count;
     }
 
@@ -136,6 +137,7 @@ public sealed partial class ShardGrain
     {
         ArgumentNullException.ThrowIfNull(centroids);
         _kmeansRuns.Remove(run);
+        _kmeansOrder.Remove(run);
         var index = (await RequireAsync(generation)).Index;
         var version = (_state, _changes);
         var assignment = await RunOnFaissWorkerAsync(() => KMeansAssignment.Compute(run, version, index, centroids, spherical, KMeansChunkRows));
@@ -151,6 +153,7 @@ public sealed partial class ShardGrain
     public Task KMeansEndAsync(Guid run)
     {
         _kmeansRuns.Remove(run);
+        _kmeansOrder.Remove(run);
         _kmeansRows.Remove(run);
         return Task.CompletedTask;
     }
@@ -179,6 +182,20 @@ public sealed partial class ShardGrain
         }
 
         return _kmeansAssignment = await RunOnFaissWorkerAsync(() => KMeansAssignment.Compute(run, version, index, centroids, spherical, KMeansChunkRows));
+    }
+
+    /// <summary>Keeps a run's training points; a run whose coordinator vanished never ends, so only the newest few are kept.</summary>
+    private void KeepRun(Guid run, KMeansPoints points)
+    {
+        const int MaxRuns = 4;
+        _kmeansOrder.Remove(run);
+        _kmeansOrder.Add(run);
+        _kmeansRuns[run] = points;
+        while (_kmeansOrder.Count > MaxRuns)
+        {
+            _kmeansRuns.Remove(_kmeansOrder[0]);
+            _kmeansOrder.RemoveAt(0);
+        }
     }
 
     private KMeansPoints RequireRun(Guid run) => _kmeansRuns.GetValueOrDefault(run) ?? throw RunLost(run);

@@ -204,6 +204,11 @@ public sealed class KMeansTests(ClusterFixture fixture, ITestOutputHelper output
             Assert.Equal(i, hits.Labels[0]);
         }
 
+        // one run at a time per index, even when two starts race
+        var again = await Task.WhenAll(Enumerable.Range(0, 3).Select(async _ =>
+            await Record.ExceptionAsync(() => _client.KMeansAsync(index, 5, new FaissKMeansOptions { Iterations = 2 }))));
+        Assert.All(again, e => Assert.Contains("going on", Assert.IsType<InvalidOperationException>(e).Message, StringComparison.Ordinal));
+
         await cancel.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => run);
         Assert.Contains(seen, p => p.State == KMeansState.Iterating && p.Objective.Length >= 2);
