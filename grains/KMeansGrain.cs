@@ -373,15 +373,9 @@ public sealed partial class KMeansGrain(
 
     private async Task<KMeansGrainState?> CurrentAsync()
     {
-        if (state.State.RunId == Guid.Empty)
-        {
-            return null;
-        }
-
         try
         {
-            var map = await GrainFactory.GetGrain<IIndexGrain>(Name).GetShardMapAsync();
-            return map.Generation == state.State.Generation ? state.State : null;
+            return ResultOf(await GrainFactory.GetGrain<IIndexGrain>(Name).GetShardMapAsync());
         }
         catch (IndexNotFoundException)
         {
@@ -391,11 +385,15 @@ public sealed partial class KMeansGrain(
 
     private async Task<(ShardTopology Topology, KMeansGrainState Result)> RequireResultAsync()
     {
-        var topology = new ShardTopology(await GrainFactory.GetGrain<IIndexGrain>(Name).GetShardMapAsync());
-        return state.State.RunId != Guid.Empty && state.State.Generation == topology.Generation
-            ? (topology, state.State)
+        var map = await GrainFactory.GetGrain<IIndexGrain>(Name).GetShardMapAsync();
+        return ResultOf(map) is { } result
+            ? (new ShardTopology(map), result)
             : throw new InvalidOperationException($"Index '{Name}' has no k-means result: run k-means first.");
     }
+
+    /// <summary>The stored result when it belongs to this generation of the index (a re-created index has none).</summary>
+    private KMeansGrainState? ResultOf(ShardMap map) =>
+        state.State.RunId != Guid.Empty && state.State.Generation == map.Generation ? state.State : null;
 
     private static KMeansResult ToResult(KMeansGrainState s) =>
         new(s.RunId, VectorBatch.FromRows(s.Centroids, s.Dimension), s.Objective, s.RunObjectives, s.Sizes, s.TrainingPoints, s.Spherical, s.Completed);

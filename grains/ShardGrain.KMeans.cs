@@ -16,9 +16,7 @@ public sealed partial class ShardGrain
     /// <summary>Training points searched against the centroids at a time (faiss blocks its own searches alike).</summary>
     private const int KMeansSearchRows = 16_384;
 
-    private readonly Dictionary<Guid, KMeansPoints> _kmeansRuns = [];
-    private readonly List<Guid> _kmeansOrder = [];
-    private readonly Dictionary<Guid, (long Rows, int Take)> _kmeansRows = [];
+    private readonly KMeansRuns _kmeansRuns = new();
     private KMeansAssignment? _kmeansAssignment;
 
     /// <inheritdoc/>
@@ -26,7 +24,7 @@ public sealed partial class ShardGrain
     {
         var index = (await RequireAsync(generation)).Index;
         var rows = index.Count; // the run's rows: adds that arrive meanwhile are not in it
-        _kmeansRows[run] = (rows, take);
+        _kmeansRuns.Begin(run, rows, take);
         return await RunOnFaissWorkerAsync(() =>
         {
             var filter = ids is null ? null : new HashSet<long>(ids);
@@ -54,7 +52,7 @@ public sealed partial class ShardGrain
     public async Task<long> KMeansPrepareAsync(Guid generation, Guid run, long[]? ids, ulong seed, ulong thresholdHash, long thresholdId)
     {
         var index = (await RequireAsync(generation)).Index;
-        var (rows, take) = _kmeansRows.Remove(run, out var counted) ? counted : throw RunLost(run);
+        var (rows, take) = _kmeansRuns.Extent(run) ?? throw RunLost(run);
         var points = await RunOnFaissWorkerAsync(() =>
         {
             var filter = ids is null ? null : new HashSet<long>(ids);
@@ -73,7 +71,7 @@ public sealed partial class ShardGrain
 
             return kept;
         });
-        KeepRun(run, points);
+        _kmeansRuns.Prepared(run, points);
         return points.Count;
     }
 
@@ -136,10 +134,9 @@ public sealed partial class ShardGrain
     public async Task<long[]> KMeansAssignAsync(Guid generation, Guid run, long[]? ids, VectorBatch centroids, bool spherical, bool store)
     {
         ArgumentNullException.ThrowIfNull(centroids);
-        _kmeansRuns.Remove(run);
-        _kmeansOrder.Remove(run);
+        _kmeansRuns.End(run);
         var index = (await RequireAsync(generation)).Index;
-        var version = (_state, _changes);
+        var version = KMeansVersion;
         var assignment = await RunOnFaissWorkerAsync(() => KMeansAssignment.Compute(run, version, index, centroids, spherical, KMeansChunkRows));
         if (store)
         {
@@ -152,9 +149,7 @@ public sealed partial class ShardGrain
     /// <inheritdoc/>
     public Task KMeansEndAsync(Guid run)
     {
-        _kmeansRuns.Remove(run);
-        _kmeansOrder.Remove(run);
-        _kmeansRows.Remove(run);
+        _kmeansRuns.End(run);
         return Task.CompletedTask;
     }
 
@@ -175,8 +170,8 @@ public sealed partial class ShardGrain
     {
         ArgumentNullException.ThrowIfNull(centroids);
         var index = (await RequireAsync(generation)).Index;
-        var version = (_state, _changes);
-        if (_kmeansAssignment is { } kept && kept.Run == run && kept.Version.Equals(version))
+        var version = KMeansVersion;
+        if (_kmeansAssignment is { } kept && kept.Run == run && kept.Version == version)
         {
             return kept;
         }
@@ -184,21 +179,10 @@ public sealed partial class ShardGrain
         return _kmeansAssignment = await RunOnFaissWorkerAsync(() => KMeansAssignment.Compute(run, version, index, centroids, spherical, KMeansChunkRows));
     }
 
-    /// <summary>Keeps a run's training points; a run whose coordinator vanished never ends, so only the newest few are kept.</summary>
-    private void KeepRun(Guid run, KMeansPoints points)
-    {
-        const int MaxRuns = 4;
-        _kmeansOrder.Remove(run);
-        _kmeansOrder.Add(run);
-        _kmeansRuns[run] = points;
-        while (_kmeansOrder.Count > MaxRuns)
-        {
-            _kmeansRuns.Remove(_kmeansOrder[0]);
-            _kmeansOrder.RemoveAt(0);
-        }
-    }
+    /// <summary>The shard's state for a kept assignment: replaced by a restore, or changed by adds, removes and training.</summary>
+    private KMeansShardVersion KMeansVersion => new(_state, _changes);
 
-    private KMeansPoints RequireRun(Guid run) => _kmeansRuns.GetValueOrDefault(run) ?? throw RunLost(run);
+    private KMeansPoints RequireRun(Guid run) => _kmeansRuns.Points(run) ?? throw RunLost(run);
 
     private KMeansFailedException RunLost(Guid run) =>
         new($"Shard '{Key}' holds no training points of k-means run {run}: it restarted (its silo left or failed) during the run. Start the run again.");

@@ -132,15 +132,8 @@ internal static class ClusterBenchmark
         return host;
     }
 
-    internal static async Task<IHost> Connect(int[] gateways)
-    {
-        var builder = Host.CreateApplicationBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.UseOrleansClient(client => client.UseOrleansVectorsCluster(new ClusterConnectionOptions { GatewayPorts = gateways }));
-        var host = builder.Build();
-        await host.StartAsync();
-        return host;
-    }
+    internal static Task<IHost> Connect(int[] gateways) =>
+        ClusterConnectionExtensions.ConnectAsync(new ClusterConnectionOptions { GatewayPorts = gateways }, TimeSpan.FromSeconds(60), logging => logging.SetMinimumLevel(LogLevel.Warning));
 
     private sealed record Measurement(string Name, double Throughput, double P50, double P99);
 }

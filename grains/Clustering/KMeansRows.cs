@@ -154,13 +154,58 @@ internal sealed class KMeansPoints
     public KMeansPoints Take(int count) => new(Dimension, _ids, _vectors, Math.Min(count, Count));
 }
 
+/// <summary>A shard's state as k-means sees it: the state object (replaced by a restore) and the changes applied to it.</summary>
+internal readonly record struct KMeansShardVersion(object? State, long Changes);
+
+/// <summary>
+/// A shard's k-means runs: each run's row count and sample size between sampling and preparing, then its training
+/// points. A run whose coordinator vanished never ends, so only the newest few are kept.
+/// </summary>
+internal sealed class KMeansRuns
+{
+    private const int MaxRuns = 4;
+    private readonly List<(Guid Run, long Rows, int Take, KMeansPoints? Points)> _runs = [];
+
+    /// <summary>Sampling began: the run covers the first <paramref name="rows"/> rows and samples at most <paramref name="take"/> of them here.</summary>
+    public void Begin(Guid run, long rows, int take)
+    {
+        End(run);
+        _runs.Add((run, rows, take, null));
+        if (_runs.Count > MaxRuns)
+        {
+            _runs.RemoveAt(0);
+        }
+    }
+
+    /// <summary>The rows and sample size recorded by <see cref="Begin"/>, or null when the run is unknown here.</summary>
+    public (long Rows, int Take)? Extent(Guid run) => IndexOf(run) is var at and >= 0 ? (_runs[at].Rows, _runs[at].Take) : null;
+
+    /// <summary>The run's training points are ready (the run is known here: <see cref="Extent"/> said so).</summary>
+    public void Prepared(Guid run, KMeansPoints points)
+    {
+        var at = IndexOf(run);
+        if (at >= 0)
+        {
+            _runs[at] = _runs[at] with { Points = points };
+        }
+    }
+
+    /// <summary>The run's training points, or null when the run is unknown here (or not prepared).</summary>
+    public KMeansPoints? Points(Guid run) => IndexOf(run) is var at and >= 0 ? _runs[at].Points : null;
+
+    /// <summary>Forgets a run.</summary>
+    public void End(Guid run) => _runs.RemoveAll(r => r.Run == run);
+
+    private int IndexOf(Guid run) => _runs.FindIndex(r => r.Run == run);
+}
+
 /// <summary>Every vector of a shard with its nearest centroid, for one run's centroids and one state of the shard.</summary>
 internal sealed class KMeansAssignment
 {
     private readonly long[] _ids;
     private readonly int[] _clusters;
 
-    private KMeansAssignment(Guid run, object version, long[] ids, int[] clusters)
+    private KMeansAssignment(Guid run, KMeansShardVersion version, long[] ids, int[] clusters)
     {
         Run = run;
         Version = version;
@@ -170,29 +215,33 @@ internal sealed class KMeansAssignment
 
     public Guid Run { get; }
 
-    /// <summary>The shard's state when it was computed (the state object and its change count).</summary>
-    public object Version { get; }
+    /// <summary>The shard's state when it was computed.</summary>
+    public KMeansShardVersion Version { get; }
 
     /// <summary>Assigns every row of <paramref name="index"/>; runs on a faiss worker.</summary>
-    public static KMeansAssignment Compute(Guid run, object version, FaissIndex index, VectorBatch centroids, bool spherical, int chunk)
+    public static KMeansAssignment Compute(Guid run, KMeansShardVersion version, FaissIndex index, VectorBatch centroids, bool spherical, int chunk)
     {
         using var nearest = KMeansRows.CentroidIndex(centroids, spherical);
-        var ids = new List<long>();
-        var clusters = new List<int>();
-        foreach (var (rowIds, vectors, count) in KMeansRows.Read(index, chunk))
+        var rows = index.Count;
+        var ids = new long[rows];
+        var clusters = new int[rows];
+        var labels = new long[chunk];
+        var distances = new float[chunk];
+        var done = 0;
+        foreach (var (rowIds, vectors, count) in KMeansRows.Read(index, chunk, rows))
         {
-            var result = nearest.Search(vectors.AsSpan(0, count * index.Dimension), 1);
-            ids.AddRange(rowIds.AsSpan(0, count));
+            nearest.Search(vectors.AsSpan(0, count * index.Dimension), 1, distances, labels);
+            rowIds.AsSpan(0, count).CopyTo(ids.AsSpan(done));
             for (var i = 0; i < count; i++)
             {
-                clusters.Add((int)result.Labels[i]);
+                clusters[done + i] = (int)labels[i];
             }
+
+            done += count;
         }
 
-        var idArray = ids.ToArray();
-        var clusterArray = clusters.ToArray();
-        Array.Sort(idArray, clusterArray);
-        return new KMeansAssignment(run, version, idArray, clusterArray);
+        Array.Sort(ids, clusters);
+        return new KMeansAssignment(run, version, ids, clusters);
     }
 
     /// <summary>The nearest centroid of <paramref name="id"/>, or -1 when the shard does not hold it.</summary>
