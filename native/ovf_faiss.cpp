@@ -5,6 +5,7 @@
 // themselves, behind opaque struct names.
 
 #include "ovf_faiss.h"
+#include "ovf_internal.h"
 
 #include <faiss/AutoTune.h>
 #include <faiss/Clustering.h>
@@ -36,57 +37,7 @@
 
 namespace {
 
-thread_local std::string t_last_error;
-
-// OpenMP's thread count is a per-thread setting in libgomp, and faiss is called from whichever .NET
-// thread-pool thread runs the managed call. The process-wide value lives here and is applied to the
-// calling thread on entry to every compute call.
-const int g_default_threads = omp_get_max_threads();
-std::atomic<int> g_threads{0};
-
-void apply_threads() {
-    const int n = g_threads.load(std::memory_order_relaxed);
-    omp_set_num_threads(n > 0 ? n : g_default_threads);
-}
-
-// Never throws: it runs inside the catch handlers, where a second exception would leave the C boundary.
-ovf_status fail(ovf_status status, const char* message) noexcept {
-    try {
-        t_last_error = message ? message : "";
-    } catch (...) {
-        t_last_error.clear();
-    }
-    return status;
-}
-
-struct ArgumentError {
-    const char* message;
-};
-
-void require(bool condition, const char* message) {
-    if (!condition) throw ArgumentError{message};
-}
-
-#define OVF_TRY                                                        \
-    try {
-#define OVF_CATCH                                                      \
-    }                                                                  \
-    catch (const ArgumentError& e) {                                   \
-        return fail(OVF_ERR_ARGUMENT, e.message);                      \
-    }                                                                  \
-    catch (const faiss::FaissException& e) {                          \
-        return fail(OVF_ERR_FAISS, e.what());                          \
-    }                                                                  \
-    catch (const std::bad_alloc&) {                                    \
-        return fail(OVF_ERR_OUT_OF_MEMORY, "faiss: out of memory");    \
-    }                                                                  \
-    catch (const std::exception& e) {                                  \
-        return fail(OVF_ERR_STD, e.what());                            \
-    }                                                                  \
-    catch (...) {                                                      \
-        return fail(OVF_ERR_UNKNOWN, "faiss: unknown native exception"); \
-    }                                                                  \
-    return OVF_OK;
+using namespace ovf;
 
 faiss::Index* as_faiss(ovf_index* index) { return reinterpret_cast<faiss::Index*>(index); }
 const faiss::Index* as_faiss(const ovf_index* index) { return reinterpret_cast<const faiss::Index*>(index); }

@@ -145,6 +145,32 @@ OVF_API ovf_status ovf_kmeans(int32_t d, int64_t n, const float* x, int32_t k, c
  * projections on the d_out leading components (n*d_out floats) to out. */
 OVF_API ovf_status ovf_pca(int32_t d_in, int64_t n, const float* x, int32_t d_out, float* out);
 
+
+/* ---- The fused exact-search engine (ovf_flat.cpp) ----
+ *
+ * Exact k-NN and range search over a Flat index (IndexFlatL2/IP, alone or under IDMap/IDMap2) that reads the
+ * index's own vector storage: a batch runs as a blocked matrix product (packed 6x16 AVX2/FMA micro-kernel) whose
+ * distance tiles are filtered against each query's current k-th distance while still in L1, a single query as
+ * one streaming pass over the stored vectors split over the OpenMP team by base blocks. Ties are broken by the
+ * smaller label; k beyond the stored count pads with label -1 and FLT_MAX (L2) / -FLT_MAX (inner product), as
+ * faiss does. The engine holds the squared norms of the stored rows (L2); the owner calls ovf_flat_engine_sync
+ * after every mutation of the index, under the same exclusion as the mutation. */
+typedef struct ovf_flat_engine ovf_flat_engine;
+
+/* Creates the engine for a Flat index. OVF_ERR_ARGUMENT when the index is not a Flat type or the CPU lacks
+ * AVX2/FMA (the caller then searches through faiss). */
+OVF_API ovf_status ovf_flat_engine_create(const ovf_index* index, ovf_flat_engine** out);
+OVF_API void ovf_flat_engine_free(ovf_flat_engine* engine);
+/* Brings the engine's norms in step with the index: rows from_row … ntotal−1 are (re)computed, rows past ntotal
+ * dropped. After an add, from_row is the count before it; after anything that moves rows (remove, merge, load), 0. */
+OVF_API ovf_status ovf_flat_engine_sync(ovf_flat_engine* engine, const ovf_index* index, int64_t from_row);
+/* k-NN search, as ovf_index_search without parameters. OVF_ERR_ARGUMENT when the engine is out of step. */
+OVF_API ovf_status ovf_flat_engine_search(const ovf_flat_engine* engine, const ovf_index* index, int64_t n,
+                                          const float* x, int64_t k, float* distances, int64_t* labels);
+/* Range search, as ovf_index_range_search; each query's results sorted best first (ties by label). */
+OVF_API ovf_status ovf_flat_engine_range_search(const ovf_flat_engine* engine, const ovf_index* index, int64_t n,
+                                                const float* x, float radius, ovf_range_result** out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -57,6 +57,8 @@ public sealed partial class FaissIndex
 
         using var scope = EnterWrite();
         RequireTrained("adding vectors");
+        EnsureEngineCapacity(n);
+        var before = _count;
         try
         {
             fixed (float* x = vectors)
@@ -66,7 +68,7 @@ public sealed partial class FaissIndex
         }
         finally
         {
-            RefreshInfo();
+            RefreshInfo(before);
         }
     }
 
@@ -97,6 +99,8 @@ public sealed partial class FaissIndex
 
         using var scope = EnterWrite();
         RequireTrained("adding vectors");
+        EnsureEngineCapacity(n);
+        var before = _count;
         try
         {
             fixed (float* x = vectors)
@@ -107,7 +111,7 @@ public sealed partial class FaissIndex
         }
         finally
         {
-            RefreshInfo();
+            RefreshInfo(before);
         }
     }
 
@@ -225,13 +229,15 @@ public sealed partial class FaissIndex
 
         using var target = EnterWrite();
         using var from = source.EnterWrite();
+        EnsureEngineCapacity(source._count);
+        var before = _count;
         try
         {
             IndexMergeFrom(_handle, source._handle).ThrowIfFailed();
         }
         finally
         {
-            RefreshInfo();
+            RefreshInfo(before);
             source.RefreshInfo();
         }
     }

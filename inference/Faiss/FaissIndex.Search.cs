@@ -88,31 +88,18 @@ public sealed partial class FaissIndex
         using (EnterRead())
         {
             RequireTrained("searching");
+            if (_engine is { } engine && IsEngineCall(native, k: 1))
+            {
+                return engine.RangeSearch(_handle, queries, n, radius);
+            }
+
             fixed (float* x = queries)
             {
                 IndexRangeSearch(_handle, n, x, radius, &native, out result).ThrowIfFailed();
             }
         }
 
-        try
-        {
-            RangeResultSize(result, out var total).ThrowIfFailed();
-            var offsets = new long[n + 1];
-            var distances = new float[total];
-            var labels = new long[total];
-            fixed (long* o = offsets)
-            fixed (float* d = distances)
-            fixed (long* l = labels)
-            {
-                RangeResultCopy(result, o, d, l).ThrowIfFailed();
-            }
-
-            return new FaissRangeSearchResult(offsets, distances, labels);
-        }
-        finally
-        {
-            RangeResultFree(result);
-        }
+        return FaissRangeSearchResult.TakeNative(result, n);
     }
 
     /// <summary>Range search over the rows of a 2-D array; see the span overload.</summary>
@@ -126,6 +113,12 @@ public sealed partial class FaissIndex
         // faiss 1.7.3 applies a per-call efSearch only by setting it on the index for the call.
         using var scope = native.EfSearch > 0 ? EnterExclusive() : EnterRead();
         RequireTrained("searching");
+        if (_engine is { } engine && IsEngineCall(native, k))
+        {
+            engine.Search(_handle, queries, n, k, distances, labels);
+            return;
+        }
+
         fixed (float* x = queries)
         fixed (float* d = distances)
         fixed (long* l = labels)

@@ -48,6 +48,7 @@ public sealed partial class FaissIndex : IDisposable
         Dimension = dimension;
         Metric = metric;
         _isTrained = trained != 0;
+        ChooseDefaultEngine();
     }
 
     /// <summary>Creates an empty index from a faiss index-factory string.</summary>
@@ -132,6 +133,7 @@ public sealed partial class FaissIndex : IDisposable
             }
 
             _disposed = true;
+            DisposeEngine();
             if (Volatile.Read(ref _pins) == 0)
             {
                 _handle.Dispose();
@@ -167,10 +169,12 @@ public sealed partial class FaissIndex : IDisposable
     public override string ToString() =>
         $"FaissIndex({Description ?? "deserialized"}, d={Dimension}, {Metric}, n={(_disposed ? "disposed" : _count.ToString(System.Globalization.CultureInfo.InvariantCulture))})";
 
-    private void RefreshInfo()
+    /// <summary>Reads count and trained state after a mutation and brings the engine in step from <paramref name="fromRow"/>.</summary>
+    private void RefreshInfo(long fromRow = 0)
     {
         IndexInfo(_handle, out _, out _count, out _, out var trained).ThrowIfFailed();
         _isTrained = trained != 0;
+        SyncEngine(fromRow);
     }
 
     private LockScope EnterRead()

@@ -3,7 +3,8 @@ namespace OrleansVectors.Inference.Faiss;
 /// <summary>
 /// Every stored vector within a radius of each query, in faiss's layout: the results of query i are
 /// positions <c>Offsets[i]</c> to <c>Offsets[i + 1]</c> (exclusive) of <see cref="Distances"/> and
-/// <see cref="Labels"/>. Within a query, results are in index order, not sorted by distance.
+/// <see cref="Labels"/>. Within a query, faiss's engine reports results in index order; the fused CPU and GPU engines
+/// sort them best first (ties by label).
 /// </summary>
 public sealed class FaissRangeSearchResult
 {
@@ -12,6 +13,30 @@ public sealed class FaissRangeSearchResult
         Offsets = offsets;
         Distances = distances;
         Labels = labels;
+    }
+
+    /// <summary>Copies a native result (<c>ovf_range_result</c>) into managed arrays and frees it.</summary>
+    internal static unsafe FaissRangeSearchResult TakeNative(nint result, int queryCount)
+    {
+        try
+        {
+            NativeFaissMethods.RangeResultSize(result, out var total).ThrowIfFailed();
+            var offsets = new long[queryCount + 1];
+            var distances = new float[total];
+            var labels = new long[total];
+            fixed (long* o = offsets)
+            fixed (float* d = distances)
+            fixed (long* l = labels)
+            {
+                NativeFaissMethods.RangeResultCopy(result, o, d, l).ThrowIfFailed();
+            }
+
+            return new FaissRangeSearchResult(offsets, distances, labels);
+        }
+        finally
+        {
+            NativeFaissMethods.RangeResultFree(result);
+        }
     }
 
     /// <summary>Number of queries.</summary>

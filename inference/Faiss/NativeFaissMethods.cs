@@ -114,6 +114,26 @@ internal static unsafe partial class NativeFaissMethods
     [LibraryImport(Library, EntryPoint = "ovf_index_read_file", StringMarshalling = StringMarshalling.Utf8)]
     internal static partial FaissStatus IndexReadFile(string path, out FaissIndexHandle index);
 
+    /// <summary>Creates the fused engine for a Flat index. Returns Argument for other types or a CPU without AVX2/FMA.</summary>
+    [LibraryImport(Library, EntryPoint = "ovf_flat_engine_create")]
+    internal static partial FaissStatus FlatEngineCreate(FaissIndexHandle index, out FlatEngineHandle engine);
+
+    /// <summary>Frees a fused engine (null allowed). Never fails.</summary>
+    [LibraryImport(Library, EntryPoint = "ovf_flat_engine_free")]
+    internal static partial void FlatEngineFree(nint engine);
+
+    /// <summary>Recomputes the engine's norms from a row on. Returns Argument when the index is not the engine's.</summary>
+    [LibraryImport(Library, EntryPoint = "ovf_flat_engine_sync")]
+    internal static partial FaissStatus FlatEngineSync(FlatEngineHandle engine, FaissIndexHandle index, long fromRow);
+
+    /// <summary>k-NN search through the fused engine. Returns Argument when the engine is out of step with the index.</summary>
+    [LibraryImport(Library, EntryPoint = "ovf_flat_engine_search")]
+    internal static partial FaissStatus FlatEngineSearch(FlatEngineHandle engine, FaissIndexHandle index, long n, float* x, long k, float* distances, long* labels);
+
+    /// <summary>Range search through the fused engine; the result is read and freed as <see cref="IndexRangeSearch"/>'s.</summary>
+    [LibraryImport(Library, EntryPoint = "ovf_flat_engine_range_search")]
+    internal static partial FaissStatus FlatEngineRangeSearch(FlatEngineHandle engine, FaissIndexHandle index, long n, float* x, float radius, out nint result);
+
     /// <summary>faiss k-means; see <c>ovf_kmeans</c> in ovf_faiss.h. Returns Faiss when faiss rejects the input.</summary>
     [LibraryImport(Library, EntryPoint = "ovf_kmeans")]
     internal static partial FaissStatus KMeans(int d, long n, float* x, int k, in NativeKMeansParameters parameters, float* centroids, float* objective, out int iterations, long* assignments);

@@ -1,0 +1,43 @@
+namespace OrleansVectors.Inference.Engines;
+
+/// <summary>Which engine a Flat index prefers; see <see cref="SearchEngineSelector"/> for how the choice is made.</summary>
+public enum SearchEnginePreference
+{
+    /// <summary>The fastest engine the machine has: the GPU engine where a CUDA device exists, else the fused CPU engine.</summary>
+    Auto,
+
+    /// <summary>faiss's own search.</summary>
+    Faiss,
+
+    /// <summary>The fused CPU engine (falls back to faiss where the CPU lacks AVX2/FMA).</summary>
+    Cpu,
+
+    /// <summary>The GPU engine on <see cref="SearchEngineOptions.GpuDevice"/> (falls back to the CPU engines where none exists).</summary>
+    Gpu,
+}
+
+/// <summary>How an index picks its exact-search engine. Immutable; <see cref="Default"/> is what a new index uses.</summary>
+public sealed record SearchEngineOptions
+{
+    /// <summary>Auto everywhere: the GPU engine on a CUDA device, else the fused CPU engine, else faiss.</summary>
+    public static SearchEngineOptions Default { get; } = new();
+
+    /// <summary>faiss's own search for every index (the baseline benchmarks compare against).</summary>
+    public static SearchEngineOptions FaissOnly { get; } = new() { Preference = SearchEnginePreference.Faiss };
+
+    /// <summary>The engine to prefer (default <see cref="SearchEnginePreference.Auto"/>).</summary>
+    public SearchEnginePreference Preference { get; init; } = SearchEnginePreference.Auto;
+
+    /// <summary>
+    /// The accelerator the GPU engine runs on (default <see cref="IlgpuDevicePreference.Auto"/>: a CUDA device).
+    /// <see cref="IlgpuDevicePreference.Cpu"/> runs the same kernels on ILGPU's CPU accelerator: slow, for tests and for
+    /// checking the GPU path on machines without one.
+    /// </summary>
+    public IlgpuDevicePreference GpuDevice { get; init; } = IlgpuDevicePreference.Auto;
+
+    /// <summary>
+    /// Device memory one index's GPU engine may hold, in bytes; 0 (default) allows 80% of the device's memory. An add
+    /// that would pass it fails with DeviceMemoryBudgetExceededException and changes nothing.
+    /// </summary>
+    public long GpuMemoryBudgetBytes { get; init; }
+}

@@ -1,0 +1,49 @@
+using OrleansVectors.Inference.Faiss;
+
+namespace OrleansVectors.Inference.Engines;
+
+/// <summary>
+/// The one place that decides which engine answers an index's exact searches. Only Flat indexes (alone or under an
+/// id map) have a choice: approximate types stay on faiss. In order of preference, where allowed:
+/// <list type="number">
+/// <item>the GPU engine, when preferred (Auto or Gpu) and its accelerator exists: a CUDA device, or ILGPU's CPU
+/// accelerator when <see cref="SearchEngineOptions.GpuDevice"/> asks for it;</item>
+/// <item>the fused CPU engine, unless faiss is preferred: measured faster than faiss at every batch size and k on
+/// x86-64 with AVX2/FMA (bench <c>engines</c>);</item>
+/// <item>faiss.</item>
+/// </list>
+/// </summary>
+internal static class SearchEngineSelector
+{
+    public static IFlatSearchEngine? Choose(FaissIndexHandle index, long count, SearchEngineOptions options, out string? note)
+    {
+        note = null;
+        if (options.Preference == SearchEnginePreference.Faiss)
+        {
+            return null;
+        }
+
+        if (!IsFlat(index))
+        {
+            // approximate types are faiss's by nature; only say so when another engine was asked for
+            note = options.Preference == SearchEnginePreference.Auto ? null : $"the {options.Preference.ToString().ToLowerInvariant()} engine answers Flat indexes only";
+            return null;
+        }
+
+        return FusedCpuSearchEngine.TryCreate(index, count, out var whyNotCpu) ?? NoteFaiss(whyNotCpu, ref note);
+    }
+
+    private static IFlatSearchEngine? NoteFaiss(string? whyNot, ref string? note)
+    {
+        note ??= whyNot;
+        return null;
+    }
+
+    private static bool IsFlat(FaissIndexHandle index)
+    {
+        // the native engine checks the type precisely; a Flat is what it accepts
+        var status = NativeFaissMethods.FlatEngineCreate(index, out var probe);
+        probe.Dispose();
+        return status == FaissStatus.Ok;
+    }
+}

@@ -1,0 +1,92 @@
+using OrleansVectors.Inference.Engines;
+
+namespace OrleansVectors.Inference.Faiss;
+
+/// <summary>
+/// The exact-search engine: a Flat index answers searches through the fused CPU engine or the GPU engine when one
+/// is chosen (<see cref="SearchEngineSelector"/>), faiss otherwise. The engine follows every mutation under the
+/// index's write lock; if it ever cannot (an accelerator failing), it is dropped and faiss answers, so a search is
+/// never answered from a stale copy.
+/// </summary>
+public sealed partial class FaissIndex
+{
+    private IFlatSearchEngine? _engine;
+    private string? _engineNote;
+
+    /// <summary>The engine answering this index's searches.</summary>
+    public SearchEngineKind SearchEngine
+    {
+        get
+        {
+            using var scope = EnterRead();
+            return _engine?.Kind ?? SearchEngineKind.Faiss;
+        }
+    }
+
+    /// <summary>
+    /// The engine in words, for describe and stats: "cpu (fused AVX2/FMA)", "gpu (…)", or "faiss" with the reason a
+    /// preferred engine is not in use.
+    /// </summary>
+    public string SearchEngineDescription
+    {
+        get
+        {
+            using var scope = EnterRead();
+            return _engine?.Description ?? (_engineNote is null ? "faiss" : $"faiss ({_engineNote})");
+        }
+    }
+
+    /// <summary>
+    /// Chooses this index's engine again under <paramref name="options"/> (a new index uses
+    /// <see cref="SearchEngineOptions.Default"/>). Results do not depend on the engine beyond ties and float rounding.
+    /// </summary>
+    /// <exception cref="ObjectDisposedException">The index was disposed.</exception>
+    public void UseSearchEngine(SearchEngineOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        using var scope = EnterExclusive();
+        var chosen = SearchEngineSelector.Choose(_handle, _count, options, out var note);
+        _engine?.Dispose();
+        _engine = chosen;
+        _engineNote = note;
+    }
+
+    private void ChooseDefaultEngine()
+    {
+        _engine = SearchEngineSelector.Choose(_handle, _count, SearchEngineOptions.Default, out _engineNote);
+    }
+
+    /// <summary>Refuses an add the engine could not hold (device memory), before faiss changes anything.</summary>
+    private void EnsureEngineCapacity(long rows) => _engine?.EnsureCapacity(_count + rows);
+
+    /// <summary>Brings the engine in step after a mutation: rows from <paramref name="fromRow"/> on are new or moved.</summary>
+    private void SyncEngine(long fromRow)
+    {
+        if (_engine is null)
+        {
+            return;
+        }
+
+        try
+        {
+            _engine.Sync(_handle, fromRow, _count);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // faiss holds the change: searching through it stays correct, where a half-synced engine would not
+            _engineNote = $"{_engine.Kind.ToString().ToLowerInvariant()} engine dropped: {e.Message}";
+            _engine.Dispose();
+            _engine = null;
+        }
+    }
+
+    /// <summary>Whether the engine can answer a call: no per-call faiss parameters (Flat has none) and a k it serves.</summary>
+    private bool IsEngineCall(NativeFaissMethods.NativeSearchParameters native, int k) =>
+        _engine is not null && native.NProbe == 0 && native.EfSearch == 0 && k <= _engine.MaxK;
+
+    private void DisposeEngine()
+    {
+        _engine?.Dispose();
+        _engine = null;
+    }
+}
