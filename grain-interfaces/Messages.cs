@@ -71,12 +71,16 @@ public sealed record IndexDescription(
     [property: Id(2)] long Count,
     [property: Id(3)] IReadOnlyList<ShardDescription> Shards);
 
-/// <summary>One shard: its number, vector count and silo.</summary>
+/// <summary>
+/// One shard: its number, vector count, silo, and the engine answering its searches ("cpu (fused AVX2/FMA)",
+/// "gpu (…)", "faiss", with the reason when a preferred engine is not in use).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("ov.ShardDescription")]
 public sealed record ShardDescription(
     [property: Id(0)] int Shard,
     [property: Id(1)] long Count,
-    [property: Id(2)] string Silo);
+    [property: Id(2)] string Silo,
+    [property: Id(3)] string Engine);
 
 /// <summary>What an acknowledged add assigned: ids FirstId … FirstId+Count−1 when the index numbers vectors, the caller's ids otherwise.</summary>
 [GenerateSerializer, Immutable, Alias("ov.AddReceipt")]

@@ -64,6 +64,7 @@ public sealed partial class ShardGrain
 
             // the log from here on starts after every segment there is: what they hold is superseded
             var next = await NextSegmentAsync(logFolder, _state?.Generation == generation ? await _state.Log.RollAsync() : 0);
+            await UseSiloSearchEngineAsync(restored.Index);
             await ReplaceStateAsync(new ShardState(topology, restored.Index, restored.CallerIds, restored.Batches, new ShardLog(store, logFolder, next)));
             _ready = Task.CompletedTask;
             LogRestored(Key, snapshot.Blob, restored.Index.Count, 0);
@@ -138,6 +139,7 @@ public sealed partial class ShardGrain
                 replayed += records.Count;
             }
 
+            await UseSiloSearchEngineAsync(restored.Index);
             var next = await NextSegmentAsync(logFolder, entry?.LogFromSegment ?? 0);
             await ReplaceStateAsync(new ShardState(topology, restored.Index, restored.CallerIds, restored.Batches, new ShardLog(store, logFolder, next)));
             LogRestored(Key, entry?.Blob ?? "(no snapshot)", restored.Index.Count, replayed);
@@ -147,6 +149,20 @@ public sealed partial class ShardGrain
             restored.Index.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Puts a restored index on this silo's search engine (<see cref="Hosting.OrleansVectorsOptions.SearchEngine"/>);
+    /// after the replay, so that a device engine takes the shard's vectors in one upload.
+    /// </summary>
+    private async Task UseSiloSearchEngineAsync(FaissIndex index)
+    {
+        var engine = options.Value.ToSearchEngineOptions();
+        await RunOnFaissWorkerAsync(() =>
+        {
+            index.UseSearchEngine(engine);
+            return true;
+        });
     }
 
     private static void Replay(RestoredShard shard, LogRecord record)

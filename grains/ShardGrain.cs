@@ -188,7 +188,8 @@ public sealed partial class ShardGrain(
     public async Task<ShardDescription> DescribeAsync()
     {
         await WaitForRestoreAsync(throwOnFailure: true);
-        return new ShardDescription(ShardNumber, _state?.Index.Count ?? 0, RuntimeIdentity);
+        var index = _state?.Index;
+        return new ShardDescription(ShardNumber, index?.Count ?? 0, RuntimeIdentity, index?.SearchEngineDescription ?? "none (no index)");
     }
 
     /// <inheritdoc/>

@@ -6,6 +6,7 @@ using OrleansVectors.Client;
 using OrleansVectors.Client.Hosting;
 using OrleansVectors.GrainInterfaces;
 using OrleansVectors.Grains.Hosting;
+using OrleansVectors.Inference.Engines;
 using OrleansVectors.Inference.Faiss;
 
 namespace OrleansVectors.Bench;
@@ -14,6 +15,7 @@ namespace OrleansVectors.Bench;
 /// Search through the cluster against FaissIndex in the same process, in one run: (a) FaissIndex in-process,
 /// (b) one silo (in this process) with one shard, (c) the same silo with four shards, (d) two silo processes with
 /// four shards. Flat L2, k=10; batches of 256 queries (throughput) and single queries (latency percentiles).
+/// <c>--engine faiss|cpu|auto</c> runs every setup on that search engine (default auto: the fused CPU engine here).
 /// </summary>
 internal static class ClusterBenchmark
 {
@@ -27,15 +29,17 @@ internal static class ClusterBenchmark
         var k = options.Int("k", 10);
         var rounds = Math.Max(3, options.Int("rounds", 20));
         var singles = Math.Max(20, options.Int("singles", 300));
+        var engine = Enum.Parse<SearchEnginePreference>(options.Text("engine", "auto"), ignoreCase: true);
         var random = new Random(7);
         var vectors = Measurements.Uniform(random, count * d);
         var queries = Measurements.Uniform(random, Math.Max(BatchSize, singles) * d);
 
-        Console.WriteLine($"cluster search: Flat L2, d={d}, {count:N0} vectors, k={k}, batches of {BatchSize} × {rounds} rounds, {singles} single queries");
+        Console.WriteLine($"cluster search: Flat L2, d={d}, {count:N0} vectors, k={k}, batches of {BatchSize} × {rounds} rounds, {singles} single queries, engine {engine}");
         var rows = new List<Measurement>();
 
         using (var index = FaissIndex.Create(d))
         {
+            index.UseSearchEngine(new SearchEngineOptions { Preference = engine });
             index.Add(vectors);
             rows.Add(await Measure("(a) FaissIndex in-process", rounds, singles, d, queries,
                 q => Task.FromResult(index.Search(q.Span, k).QueryCount)));
@@ -44,7 +48,7 @@ internal static class ClusterBenchmark
         var data = Directory.CreateTempSubdirectory("ovf-bench-cluster-").FullName;
         try
         {
-            using (var silo = await StartInProcessSilo(data))
+            using (var silo = await StartInProcessSilo(data, engine))
             using (var client = await Connect([30200]))
             {
                 var indexes = client.Services.GetRequiredService<VectorIndexClient>();
@@ -60,7 +64,7 @@ internal static class ClusterBenchmark
                 await silo.StopAsync();
             }
 
-            using (var processes = new SiloProcessCluster(2))
+            using (var processes = new SiloProcessCluster(2, ["--OrleansVectors:SearchEngine", engine.ToString()]))
             using (var client = await Connect(processes.GatewayPorts))
             {
                 var indexes = client.Services.GetRequiredService<VectorIndexClient>();
@@ -75,7 +79,7 @@ internal static class ClusterBenchmark
         }
 
         var baseline = rows[0];
-        var report = new Report("cluster", "setup", "batch queries/s", "vs (a)", "single p50 ms", "single p99 ms", "added p50 ms");
+        var report = new Report($"cluster-{engine.ToString().ToLowerInvariant()}", "setup", "batch queries/s", "vs (a)", "single p50 ms", "single p99 ms", "added p50 ms");
         foreach (var row in rows)
         {
             report.Add(row.Name, row.Throughput, row.Throughput / baseline.Throughput, row.P50, row.P99, row.P50 - baseline.P50);
@@ -119,13 +123,13 @@ internal static class ClusterBenchmark
         await indexes.AddAsync(name, vectors, d, batchRows: 10_000);
     }
 
-    internal static async Task<IHost> StartInProcessSilo(string data)
+    internal static async Task<IHost> StartInProcessSilo(string data, SearchEnginePreference engine = SearchEnginePreference.Auto)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.UseOrleans(silo => silo
             .UseLocalhostClustering(11211, 30200, null, ClusterConnectionOptions.DefaultId, ClusterConnectionOptions.DefaultId)
-            .AddOrleansVectors()
+            .AddOrleansVectors(o => o.SearchEngine = engine)
             .AddOrleansVectorsFileStorage(Path.Combine(data, "in-process")));
         var host = builder.Build();
         await host.StartAsync();

@@ -20,4 +20,15 @@ internal sealed class Options(string[] args)
 
         return value;
     }
+
+    public string Text(string name, string fallback)
+    {
+        var at = Array.IndexOf(args, "--" + name);
+        if (at < 0)
+        {
+            return fallback;
+        }
+
+        return at + 1 < args.Length ? args[at + 1] : throw new ArgumentException($"--{name} needs a value.");
+    }
 }

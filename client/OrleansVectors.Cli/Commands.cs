@@ -215,10 +215,10 @@ internal static class Commands
         var spec = description.Spec;
         AnsiConsole.MarkupLineInterpolated(
             $"[bold]{description.Name}[/]: {description.Count:N0} vectors, d={spec.Dimension}, {spec.Metric}, {spec.Factory}, {spec.ShardCount} shards{(spec.Model is null ? "" : $", model {spec.Model}")}");
-        var table = new Table().AddColumns("shard", "vectors", "silo");
+        var table = new Table().AddColumns("shard", "vectors", "silo", "engine");
         foreach (var shard in description.Shards)
         {
-            table.AddRow(shard.Shard.ToString(CultureInfo.InvariantCulture), shard.Count.ToString("N0", CultureInfo.InvariantCulture), shard.Silo);
+            table.AddRow(shard.Shard.ToString(CultureInfo.InvariantCulture), shard.Count.ToString("N0", CultureInfo.InvariantCulture), Markup.Escape(shard.Silo), Markup.Escape(shard.Engine));
         }
 
         AnsiConsole.Write(table);

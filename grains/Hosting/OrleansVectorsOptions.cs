@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using OrleansVectors.Inference.Engines;
 
 namespace OrleansVectors.Grains.Hosting;
 
@@ -62,8 +63,33 @@ public sealed class OrleansVectorsOptions
     /// </summary>
     public string? ApiKey { get; set; }
 
+    /// <summary>
+    /// The engine answering exact searches on this silo's Flat shards. Auto (default) follows the silo's capability,
+    /// the accelerator metadata placement uses: the GPU engine on a silo with an accelerator (the fused CPU engine
+    /// where its CUDA device cannot be opened), the fused CPU engine elsewhere. Approximate types always use faiss.
+    /// </summary>
+    public SearchEnginePreference SearchEngine { get; set; } = SearchEnginePreference.Auto;
+
+    /// <summary>
+    /// The accelerator of the GPU engine (default Auto: a CUDA device). Cpu runs its kernels on ILGPU's CPU
+    /// accelerator: slow, for checking the GPU path on a machine without one.
+    /// </summary>
+    public IlgpuDevicePreference GpuDevice { get; set; } = IlgpuDevicePreference.Auto;
+
+    /// <summary>Device memory one shard's GPU engine may hold, in bytes; 0 (default) allows 80% of the device's memory.</summary>
+    public long GpuMemoryBudgetBytes { get; set; }
+
     /// <summary>Whether this silo has an accelerator, after detection.</summary>
     public bool HasAccelerator => Accelerator ?? File.Exists("/dev/nvidiactl");
+
+    /// <summary>The engine options this silo's shards search with (see <see cref="SearchEngine"/>).</summary>
+    public SearchEngineOptions ToSearchEngineOptions() => new()
+    {
+        Preference = SearchEngine != SearchEnginePreference.Auto ? SearchEngine
+            : HasAccelerator ? SearchEnginePreference.Gpu : SearchEnginePreference.Cpu,
+        GpuDevice = GpuDevice,
+        GpuMemoryBudgetBytes = GpuMemoryBudgetBytes,
+    };
 }
 
 /// <summary>Validates <see cref="OrleansVectorsOptions"/> at start-up.</summary>
@@ -107,6 +133,16 @@ public sealed class OrleansVectorsOptionsValidator : IValidateOptions<OrleansVec
         if (options.ModelLoadTimeout <= TimeSpan.Zero || options.ModelLoadTimeout > TimeSpan.FromHours(1))
         {
             failures.Add($"OrleansVectors:ModelLoadTimeout must be positive and at most an hour; got {options.ModelLoadTimeout}.");
+        }
+
+        if (!Enum.IsDefined(options.SearchEngine) || !Enum.IsDefined(options.GpuDevice))
+        {
+            failures.Add($"OrleansVectors:SearchEngine must be Auto, Faiss, Cpu or Gpu and OrleansVectors:GpuDevice Auto, Cuda or Cpu; got {options.SearchEngine} and {options.GpuDevice}.");
+        }
+
+        if (options.GpuMemoryBudgetBytes < 0)
+        {
+            failures.Add($"OrleansVectors:GpuMemoryBudgetBytes must be 0 (80% of the device) or positive; got {options.GpuMemoryBudgetBytes}.");
         }
 
         if (options.CreateMemoryBudget < 1 << 20)

@@ -18,6 +18,9 @@ public sealed record SiloClusterSetup
 
     /// <summary>Arguments every silo gets besides the cluster's own (TLS files, options).</summary>
     public IReadOnlyList<string> Arguments { get; init; } = [];
+
+    /// <summary>Arguments of one silo (by number) after the common ones: a cluster whose silos differ (engines, devices).</summary>
+    public Func<int, IEnumerable<string>>? ArgumentsOf { get; init; }
 }
 
 /// <summary>
@@ -80,6 +83,7 @@ public sealed class SiloProcesses : IAsyncDisposable
             ? ["--Silo:Clustering", "AzureTable", "--Silo:StorageConnectionString", storage, "--Silo:ClusterId", _clusterId, "--Silo:AdvertisedIPAddress", "127.0.0.1"]
             : ["--Silo:PrimarySiloPort", Port(_ports[0].SiloPort)]);
         arguments.AddRange(_setup.Arguments);
+        arguments.AddRange(_setup.ArgumentsOf?.Invoke(i) ?? []);
         foreach (var argument in arguments)
         {
             start.ArgumentList.Add(argument);

@@ -18,13 +18,23 @@ internal static class EngineAssert
         FaissKnnResult expected, FaissKnnResult actual, float[] baseVectors, long[]? ids, float[] queries, int dimension, FaissMetric metric)
     {
         Assert.Equal(expected.QueryCount, actual.QueryCount);
+        Assert.Equal(expected.K, actual.K);
+        SameAsFaiss(expected.Distances, expected.Labels, actual.Distances, actual.Labels, expected.K, baseVectors, ids, queries, dimension, metric);
+    }
+
+    /// <summary>The same check over row-major results of k per query (a cluster's replies).</summary>
+    public static void SameAsFaiss(
+        ReadOnlySpan<float> expectedDistances, ReadOnlySpan<long> expectedLabels, ReadOnlySpan<float> actualDistances, ReadOnlySpan<long> actualLabels,
+        int k, float[] baseVectors, long[]? ids, float[] queries, int dimension, FaissMetric metric)
+    {
+        Assert.Equal(expectedLabels.Length, actualLabels.Length);
         var idToRow = ids?.Select((id, row) => (id, row)).ToDictionary(p => p.id, p => p.row);
-        for (var q = 0; q < expected.QueryCount; q++)
+        for (var q = 0; q < expectedLabels.Length / k; q++)
         {
-            var want = expected.LabelsOf(q);
-            var got = actual.LabelsOf(q);
-            var wantDistances = expected.DistancesOf(q);
-            var gotDistances = actual.DistancesOf(q);
+            var want = expectedLabels.Slice(q * k, k);
+            var got = actualLabels.Slice(q * k, k);
+            var wantDistances = expectedDistances.Slice(q * k, k);
+            var gotDistances = actualDistances.Slice(q * k, k);
             var query = queries.AsSpan(q * dimension, dimension);
             var seen = new HashSet<long>();
             for (var j = 0; j < want.Length; j++)
@@ -55,13 +65,19 @@ internal static class EngineAssert
     }
 
     /// <summary>Range results as faiss's, as sets per query; a result only one side has must lie at the radius.</summary>
-    public static void SameRangeAsFaiss(FaissRangeSearchResult expected, FaissRangeSearchResult actual, float radius)
+    public static void SameRangeAsFaiss(FaissRangeSearchResult expected, FaissRangeSearchResult actual, float radius) =>
+        SameRangeAsFaiss(expected.Offsets, expected.Distances, expected.Labels, actual.Offsets, actual.Distances, actual.Labels, radius);
+
+    /// <summary>The same check over offsets, distances and labels (a cluster's replies).</summary>
+    public static void SameRangeAsFaiss(
+        ReadOnlySpan<long> expectedOffsets, ReadOnlySpan<float> expectedDistances, ReadOnlySpan<long> expectedLabels,
+        ReadOnlySpan<long> actualOffsets, ReadOnlySpan<float> actualDistances, ReadOnlySpan<long> actualLabels, float radius)
     {
-        Assert.Equal(expected.QueryCount, actual.QueryCount);
-        for (var q = 0; q < expected.QueryCount; q++)
+        Assert.Equal(expectedOffsets.Length, actualOffsets.Length);
+        for (var q = 0; q < expectedOffsets.Length - 1; q++)
         {
-            var want = ToMap(expected, q);
-            var got = ToMap(actual, q);
+            var want = ToMap(expectedOffsets, expectedDistances, expectedLabels, q);
+            var got = ToMap(actualOffsets, actualDistances, actualLabels, q);
             foreach (var (id, distance) in want)
             {
                 if (got.TryGetValue(id, out var mine))
@@ -81,12 +97,10 @@ internal static class EngineAssert
         }
     }
 
-    private static Dictionary<long, float> ToMap(FaissRangeSearchResult result, int q)
+    private static Dictionary<long, float> ToMap(ReadOnlySpan<long> offsets, ReadOnlySpan<float> distances, ReadOnlySpan<long> labels, int q)
     {
         var map = new Dictionary<long, float>();
-        var labels = result.LabelsOf(q);
-        var distances = result.DistancesOf(q);
-        for (var i = 0; i < labels.Length; i++)
+        for (var i = (int)offsets[q]; i < (int)offsets[q + 1]; i++)
         {
             map.Add(labels[i], distances[i]);
         }

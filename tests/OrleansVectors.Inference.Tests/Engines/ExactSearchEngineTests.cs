@@ -42,8 +42,8 @@ public sealed class ExactSearchEngineTests
     [MemberData(nameof(Matrix))]
     public void Knn_equals_faiss_Flat(string engine, FaissMetric metric, bool ties, int k, int batch)
     {
-        var baseVectors = ties ? TieHeavy(BaseCount, Dimension, seed: 11) : TestData.Uniform(BaseCount, Dimension, seed: 12);
-        var queries = ties ? TieHeavy(batch, Dimension, seed: 13) : TestData.Uniform(batch, Dimension, seed: 14);
+        var baseVectors = ties ? TestData.TieHeavy(BaseCount, Dimension, seed: 11) : TestData.Uniform(BaseCount, Dimension, seed: 12);
+        var queries = ties ? TestData.TieHeavy(batch, Dimension, seed: 13) : TestData.Uniform(batch, Dimension, seed: 14);
         using var reference = Flat(baseVectors, metric, SearchEngineOptions.FaissOnly);
         using var index = Flat(baseVectors, metric, EngineCases.Options(engine));
         Assert.Equal(EngineCases.Kind(engine), index.SearchEngine);
@@ -198,13 +198,13 @@ public sealed class ExactSearchEngineTests
     public void Ties_come_in_ascending_id_order_on_both_paths()
     {
         // eight copies of each of 300 points: every query has runs of equal distances
-        var distinct = TieHeavy(300, 8, seed: 41);
+        var distinct = TestData.TieHeavy(300, 8, seed: 41);
         var baseVectors = Enumerable.Repeat(distinct, 8).SelectMany(v => v).ToArray();
         using var index = FaissIndex.Create(8);
         index.Add(baseVectors);
         foreach (var batch in new[] { 1, 50 })
         {
-            var queries = TieHeavy(batch, 8, seed: 42);
+            var queries = TestData.TieHeavy(batch, 8, seed: 42);
             var result = index.Search(queries, 40);
             for (var q = 0; q < batch; q++)
             {
@@ -216,19 +216,6 @@ public sealed class ExactSearchEngineTests
                 }
             }
         }
-    }
-
-    internal static float[] TieHeavy(int count, int dimension, int seed)
-    {
-        // coordinates in {0, 1, 2}: few distinct distances, exactly representable, so equal distances are exactly equal
-        var random = new Random(seed);
-        var values = new float[count * dimension];
-        for (var i = 0; i < values.Length; i++)
-        {
-            values[i] = random.Next(3);
-        }
-
-        return values;
     }
 
     private static FaissIndex Flat(float[] baseVectors, FaissMetric metric, SearchEngineOptions options)

@@ -16,6 +16,22 @@ internal static class TestData
         return values;
     }
 
+    /// <summary>
+    /// Coordinates in {0, 1, 2}: few distinct distances, all exactly representable, so equal distances are exactly
+    /// equal and duplicates abound — the data that tests tie-breaking.
+    /// </summary>
+    public static float[] TieHeavy(int count, int dimension, int seed)
+    {
+        var random = new Random(seed);
+        var values = new float[count * dimension];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = random.Next(3);
+        }
+
+        return values;
+    }
+
     /// <summary>Gaussian blobs around <paramref name="clusters"/> random centres: structure for IVF and k-means.</summary>
     public static float[] Blobs(int count, int dimension, int clusters, int seed, float spread = 0.15f)
     {
