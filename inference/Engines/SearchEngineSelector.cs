@@ -15,7 +15,7 @@ namespace OrleansVectors.Inference.Engines;
 /// </summary>
 internal static class SearchEngineSelector
 {
-    public static IFlatSearchEngine? Choose(FaissIndexHandle index, long count, SearchEngineOptions options, out string? note)
+    public static IFlatSearchEngine? Choose(FaissIndexHandle index, int dimension, FaissMetric metric, long count, SearchEngineOptions options, out string? note)
     {
         note = null;
         if (options.Preference == SearchEnginePreference.Faiss)
@@ -28,6 +28,16 @@ internal static class SearchEngineSelector
             // approximate types are faiss's by nature; only say so when another engine was asked for
             note = options.Preference == SearchEnginePreference.Auto ? null : $"the {options.Preference.ToString().ToLowerInvariant()} engine answers Flat indexes only";
             return null;
+        }
+
+        if (options.Preference == SearchEnginePreference.Gpu
+            || (options.Preference == SearchEnginePreference.Auto && (options.GpuDevice == IlgpuDevicePreference.Cpu || IlgpuFlatEngine.IsCudaAvailable)))
+        {
+            var gpu = GpuSearchEngine.TryCreate(index, dimension, metric, count, options, out note);
+            if (gpu is not null)
+            {
+                return gpu;
+            }
         }
 
         return FusedCpuSearchEngine.TryCreate(index, count, out var whyNotCpu) ?? NoteFaiss(whyNotCpu, ref note);

@@ -24,15 +24,16 @@ public sealed partial class FaissIndex
     }
 
     /// <summary>
-    /// The engine in words, for describe and stats: "cpu (fused AVX2/FMA)", "gpu (…)", or "faiss" with the reason a
-    /// preferred engine is not in use.
+    /// The engine in words, for describe and stats: "cpu (fused AVX2/FMA)", "gpu (…)" or "faiss", followed by the
+    /// reason when the preferred engine is not the one in use.
     /// </summary>
     public string SearchEngineDescription
     {
         get
         {
             using var scope = EnterRead();
-            return _engine?.Description ?? (_engineNote is null ? "faiss" : $"faiss ({_engineNote})");
+            var engine = _engine?.Description ?? "faiss";
+            return _engineNote is null ? engine : $"{engine} ({_engineNote})";
         }
     }
 
@@ -45,7 +46,7 @@ public sealed partial class FaissIndex
     {
         ArgumentNullException.ThrowIfNull(options);
         using var scope = EnterExclusive();
-        var chosen = SearchEngineSelector.Choose(_handle, _count, options, out var note);
+        var chosen = SearchEngineSelector.Choose(_handle, Dimension, Metric, _count, options, out var note);
         _engine?.Dispose();
         _engine = chosen;
         _engineNote = note;
@@ -53,7 +54,7 @@ public sealed partial class FaissIndex
 
     private void ChooseDefaultEngine()
     {
-        _engine = SearchEngineSelector.Choose(_handle, _count, SearchEngineOptions.Default, out _engineNote);
+        _engine = SearchEngineSelector.Choose(_handle, Dimension, Metric, _count, SearchEngineOptions.Default, out _engineNote);
     }
 
     /// <summary>Refuses an add the engine could not hold (device memory), before faiss changes anything.</summary>
