@@ -14,7 +14,7 @@ namespace OrleansVectors.Bench;
 /// <item>single queries: the fused engine's time against one streaming read of the same number of bytes with all
 /// threads (the memory bound of a single query), and against faiss;</item>
 /// <item>with <c>--gpu</c> and a CUDA device: the GPU engine's batch and single-query throughput against the device's
-/// FLOP and bandwidth bounds (measured: a large tiled product, a device-to-device copy).</item>
+/// bandwidth (a device-to-device copy measured in the same run) and FP32 peak (<c>--peak-tflops</c>).</item>
 /// </list>
 /// </summary>
 internal static partial class EngineBenchmark
@@ -64,6 +64,10 @@ internal static partial class EngineBenchmark
             report.Add(count, "faiss 1.7.3", flops / faissBatch / 1e9, flops / faissBatch / 1e9 / peak, 1.0, faissSingle * 1e3, faissSingle / streamRead, 1.0);
             report.Add(count, "fused cpu", flops / fusedBatch / 1e9, flops / fusedBatch / 1e9 / peak, faissBatch / fusedBatch, fusedSingle * 1e3, fusedSingle / streamRead, faissSingle / fusedSingle);
             Console.WriteLine($"  {count:N0} vectors: stream read {streamRead * 1e3:0.000} ms ({count * (double)d * sizeof(float) / streamRead / 1e9:0.0} GB/s)");
+            if (args.Contains("--gpu"))
+            {
+                MeasureGpu(report, options, count, d, k, batch, singles, reps, vectors, queries, faissBatch, faissSingle);
+            }
         }
 
         Console.WriteLine();

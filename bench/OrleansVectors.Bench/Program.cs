@@ -22,6 +22,7 @@ static int Usage()
           engines    the fused CPU engine against the sgemm peak, one streaming read and faiss (Flat L2, 100k and 1M vectors);
                      with --gpu and a CUDA device, the GPU engine against the device's bounds
                      options: --dim D (128) --k K (10) --queries N (1000) --singles N (200) --reps R (5) --threads T (all) --sizes N
+                              --gpu [--gpu-device cuda|cpu] [--peak-tflops T (the device's FP32 peak, for the share)]
           inference  InferenceModel.GetNearestNeighbors against the trunk and FaissIndex by hand; CustomKnn against FaissKnn
                      options: --base N (50000) --input-dim D (64) --dim D (128) --queries N (1000) --k K (10) --reps R (5)
           cluster    search throughput and latency: FaissIndex in-process, 1 silo × 1 shard, 1 silo × 4 shards, 2 silo processes × 4 shards
