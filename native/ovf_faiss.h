@@ -167,6 +167,9 @@ OVF_API ovf_status ovf_flat_engine_sync(ovf_flat_engine* engine, const ovf_index
 /* k-NN search, as ovf_index_search without parameters. OVF_ERR_ARGUMENT when the engine is out of step. */
 OVF_API ovf_status ovf_flat_engine_search(const ovf_flat_engine* engine, const ovf_index* index, int64_t n,
                                           const float* x, int64_t k, float* distances, int64_t* labels);
+/* The memory bound of a single query, for benchmarks: reads every stored float of a Flat index once (AVX2, eight
+ * independent sums, the team split by row blocks as a search splits it) and returns their sum. */
+OVF_API ovf_status ovf_flat_stream_read(const ovf_index* index, double* sum);
 /* Range search, as ovf_index_range_search; each query's results sorted best first (ties by label). */
 OVF_API ovf_status ovf_flat_engine_range_search(const ovf_flat_engine* engine, const ovf_index* index, int64_t n,
                                                 const float* x, float radius, ovf_range_result** out);

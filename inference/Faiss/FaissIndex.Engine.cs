@@ -52,6 +52,25 @@ public sealed partial class FaissIndex
         _engineNote = note;
     }
 
+    /// <summary>
+    /// Reads every stored vector of a Flat index once, as fast as memory allows, with the thread team a search uses,
+    /// and returns their sum: the floor under a single exact query, for benchmarks to compare against.
+    /// </summary>
+    /// <exception cref="ArgumentException">The index is not a Flat type, or the CPU lacks AVX2.</exception>
+    /// <exception cref="ObjectDisposedException">The index was disposed.</exception>
+    public double ReadAllStoredVectors()
+    {
+        using var scope = EnterRead();
+        var status = NativeFaissMethods.FlatStreamRead(_handle, out var sum);
+        if (status == FaissStatus.Argument)
+        {
+            throw new ArgumentException($"Only a Flat index can be read through: {FaissStatusExtensions.Failure(status).Message}");
+        }
+
+        status.ThrowIfFailed();
+        return sum;
+    }
+
     private void ChooseDefaultEngine()
     {
         _engine = SearchEngineSelector.Choose(_handle, Dimension, Metric, _count, SearchEngineOptions.Default, out _engineNote);

@@ -130,6 +130,10 @@ internal static unsafe partial class NativeFaissMethods
     [LibraryImport(Library, EntryPoint = "ovf_flat_engine_search")]
     internal static partial FaissStatus FlatEngineSearch(FlatEngineHandle engine, FaissIndexHandle index, long n, float* x, long k, float* distances, long* labels);
 
+    /// <summary>Reads every stored float of a Flat index once (the memory bound of a single query, for benchmarks). Returns Argument for other types.</summary>
+    [LibraryImport(Library, EntryPoint = "ovf_flat_stream_read")]
+    internal static partial FaissStatus FlatStreamRead(FaissIndexHandle index, out double sum);
+
     /// <summary>Range search through the fused engine; the result is read and freed as <see cref="IndexRangeSearch"/>'s.</summary>
     [LibraryImport(Library, EntryPoint = "ovf_flat_engine_range_search")]
     internal static partial FaissStatus FlatEngineRangeSearch(FlatEngineHandle engine, FaissIndexHandle index, long n, float* x, float radius, out nint result);
