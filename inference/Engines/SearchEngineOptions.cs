@@ -3,7 +3,10 @@ namespace OrleansVectors.Inference.Engines;
 /// <summary>Which engine a Flat index prefers; see <see cref="SearchEngineSelector"/> for how the choice is made.</summary>
 public enum SearchEnginePreference
 {
-    /// <summary>The fastest engine the machine has: the GPU engine where a CUDA device exists, else the fused CPU engine.</summary>
+    /// <summary>
+    /// The fused CPU engine where the CPU has AVX2/FMA, else faiss. The GPU engine is used only when preferred (a silo
+    /// with an accelerator prefers it for its shards: <c>OrleansVectors:SearchEngine</c>).
+    /// </summary>
     Auto,
 
     /// <summary>faiss's own search.</summary>
@@ -19,7 +22,7 @@ public enum SearchEnginePreference
 /// <summary>How an index picks its exact-search engine. Immutable; <see cref="Default"/> is what a new index uses.</summary>
 public sealed record SearchEngineOptions
 {
-    /// <summary>Auto everywhere: the GPU engine on a CUDA device, else the fused CPU engine, else faiss.</summary>
+    /// <summary>Auto: the fused CPU engine for Flat indexes, faiss for the rest.</summary>
     public static SearchEngineOptions Default { get; } = new();
 
     /// <summary>faiss's own search for every index (the baseline benchmarks compare against).</summary>

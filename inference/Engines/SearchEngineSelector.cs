@@ -6,8 +6,10 @@ namespace OrleansVectors.Inference.Engines;
 /// The one place that decides which engine answers an index's exact searches. Only Flat indexes (alone or under an
 /// id map) have a choice: approximate types stay on faiss. In order of preference, where allowed:
 /// <list type="number">
-/// <item>the GPU engine, when preferred (Auto or Gpu) and its accelerator exists: a CUDA device, or ILGPU's CPU
-/// accelerator when <see cref="SearchEngineOptions.GpuDevice"/> asks for it;</item>
+/// <item>the GPU engine, when preferred and its accelerator opens: a CUDA device, or ILGPU's CPU accelerator when
+/// <see cref="SearchEngineOptions.GpuDevice"/> asks for it. Only on request: a device copy pays off for a shard that
+/// lives long and holds many vectors, not for the small, short-lived indexes a process makes in passing (k-means
+/// centroids, a <c>FaissKnn</c> reference set); silos with an accelerator request it for their shards;</item>
 /// <item>the fused CPU engine, unless faiss is preferred: measured faster than faiss at every batch size and k on
 /// x86-64 with AVX2/FMA (bench <c>engines</c>);</item>
 /// <item>faiss.</item>
@@ -30,8 +32,7 @@ internal static class SearchEngineSelector
             return null;
         }
 
-        if (options.Preference == SearchEnginePreference.Gpu
-            || (options.Preference == SearchEnginePreference.Auto && (options.GpuDevice == IlgpuDevicePreference.Cpu || IlgpuFlatEngine.IsCudaAvailable)))
+        if (options.Preference == SearchEnginePreference.Gpu)
         {
             var gpu = GpuSearchEngine.TryCreate(index, dimension, metric, count, options, out note);
             if (gpu is not null)

@@ -195,6 +195,46 @@ public sealed class ExactSearchEngineTests
     }
 
     [Fact]
+    public void An_add_past_the_device_budget_fails_clearly_and_leaves_the_index_as_it_was()
+    {
+        var vectors = TestData.Uniform(1000, 16, seed: 61);
+        using var index = FaissIndex.Create(16);
+        // a row of 16 floats and an id takes 72 bytes: room for 1,000 rows (and search scratch), not for 2,000
+        index.UseSearchEngine(new SearchEngineOptions
+        {
+            Preference = SearchEnginePreference.Gpu, GpuDevice = IlgpuDevicePreference.Cpu, GpuMemoryBudgetBytes = 140_000,
+        });
+        index.Add(vectors);
+        var queries = TestData.Uniform(5, 16, seed: 62);
+        var before = index.Search(queries, 10);
+
+        var failure = Assert.Throws<DeviceMemoryBudgetExceededException>(() => index.Add(TestData.Uniform(1000, 16, seed: 63)));
+
+        Assert.Contains("140,000", failure.Message, StringComparison.Ordinal);
+        Assert.Equal(1000, index.Count);
+        Assert.Equal(SearchEngineKind.Gpu, index.SearchEngine);
+        var after = index.Search(queries, 10);
+        Assert.Equal(before.Labels, after.Labels);
+        Assert.Equal(before.Distances, after.Distances);
+    }
+
+    [Fact]
+    public void Preferring_the_GPU_without_a_CUDA_device_falls_back_to_the_CPU_engine_and_says_why()
+    {
+        using var index = FaissIndex.Create(8);
+        index.UseSearchEngine(new SearchEngineOptions { Preference = SearchEnginePreference.Gpu });
+        if (IlgpuFlatEngine.IsCudaAvailable)
+        {
+            Assert.Equal(SearchEngineKind.Gpu, index.SearchEngine);
+        }
+        else
+        {
+            Assert.Equal(SearchEngineKind.Cpu, index.SearchEngine);
+            Assert.Contains("no CUDA device", index.SearchEngineDescription, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void Ties_come_in_ascending_id_order_on_both_paths()
     {
         // eight copies of each of 300 points: every query has runs of equal distances
