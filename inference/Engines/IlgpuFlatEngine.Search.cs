@@ -68,6 +68,13 @@ public sealed partial class IlgpuFlatEngine
         }
     }
 
+    /// <summary>Queues the distance tile of the slot's queries against stored rows start … start+count−1.</summary>
+    private void LaunchDistances(Slot slot, int rows, long start, int count, int chunk) =>
+        _distances(
+            slot.Stream,
+            DistanceGrid(count, rows),
+            new DistanceArgs(slot.Queries!.View, _vectors!.View, slot.Costs!.View, rows, Dimension, start, count, chunk, _innerProduct));
+
     private void LaunchKnn(Slot slot, ReadOnlySpan<float> queries, int first, int rows, int k, int chunk)
     {
         var stream = slot.Stream;
@@ -77,14 +84,11 @@ public sealed partial class IlgpuFlatEngine
         for (long start = 0; start < _count; start += chunk)
         {
             var count = (int)Math.Min(chunk, _count - start);
-            _distances(
-                stream,
-                DistanceGrid(count, rows),
-                new DistanceArgs(slot.Queries.View, _vectors!.View, slot.Costs!.View, rows, Dimension, start, count, chunk, _innerProduct));
+            LaunchDistances(slot, rows, start, count, chunk);
             _select(
                 stream,
                 new KernelConfig(rows, _groupSize),
-                new SelectArgs(slot.Costs.View, chunk, start, count, _ids!.View, prevCosts.View, prevIds.View, previous, nextCosts.View, nextIds.View, k));
+                new SelectArgs(slot.Costs!.View, chunk, start, count, _ids!.View, prevCosts.View, prevIds.View, previous, nextCosts.View, nextIds.View, k));
             previous = Math.Min(k, previous + count);
             (prevCosts, prevIds, nextCosts, nextIds) = (nextCosts, nextIds, prevCosts, prevIds);
         }
@@ -143,12 +147,9 @@ public sealed partial class IlgpuFlatEngine
             for (long start = 0; start < _count; start += chunk)
             {
                 var count = (int)Math.Min(chunk, _count - start);
-                _distances(
-                    stream,
-                    DistanceGrid(count, rows),
-                    new DistanceArgs(slot.Queries.View, _vectors!.View, slot.Costs!.View, rows, Dimension, start, count, chunk, _innerProduct));
+                LaunchDistances(slot, rows, start, count, chunk);
                 var args = new RangeArgs(
-                    slot.Costs.View, chunk, start, count, _ids!.View, threshold, 0, slot.Counts!.View, slot.Offsets!.View, slot.OutCosts.View, slot.OutIds!.View);
+                    slot.Costs!.View, chunk, start, count, _ids!.View, threshold, 0, slot.Counts!.View, slot.Offsets!.View, slot.OutCosts.View, slot.OutIds!.View);
                 _countWithin(stream, new KernelConfig(rows, _groupSize), args);
                 slot.Counts.View.SubView(0, rows).CopyToCPU(stream, counts.AsSpan(0, rows));
                 stream.Synchronize();
