@@ -6,6 +6,9 @@ namespace OrleansVectors.Inference.Engines;
 /// <summary>Device memory: the stored rows grown within the budget (through host memory when both copies do not fit), search scratch, and every allocation checked first.</summary>
 public sealed partial class IlgpuFlatEngine
 {
+    /// <summary>Floats per host piece when stored vectors pass through host memory (1 GiB).</summary>
+    private const long StagePiece = 1L << 28;
+
     private long RowBytes => ((long)Dimension * sizeof(float)) + sizeof(long);
 
     private long PersistentBytes => _capacity * RowBytes;
@@ -40,13 +43,12 @@ public sealed partial class IlgpuFlatEngine
         // A device-side copy needs the old and the new storage at once; past the budget the old rows go through
         // host memory instead, so the budget can be filled to the last row.
         var staged = PersistentBytes + (grown * RowBytes) > MemoryBudgetBytes;
-        float[]? hostVectors = null;
+        float[][]? hostVectors = null;
         long[]? hostIds = null;
         if (staged && _count > 0)
         {
-            hostVectors = new float[_count * Dimension];
+            hostVectors = StageVectors();
             hostIds = new long[_count];
-            _vectors!.View.SubView(0, hostVectors.LongLength).CopyToCPU(hostVectors);
             _ids!.View.SubView(0, _count).CopyToCPU(hostIds);
         }
 
@@ -66,7 +68,7 @@ public sealed partial class IlgpuFlatEngine
             {
                 if (staged)
                 {
-                    vectors.View.SubView(0, hostVectors!.LongLength).CopyFromCPU(hostVectors);
+                    Unstage(hostVectors!, vectors.View);
                     ids.View.SubView(0, _count).CopyFromCPU(hostIds);
                 }
                 else
@@ -101,13 +103,13 @@ public sealed partial class IlgpuFlatEngine
     }
 
     /// <summary>Puts staged rows back at their old capacity after a failed growth; failing that, the engine is emptied.</summary>
-    private void RestoreStaged(float[] hostVectors, long[] hostIds)
+    private void RestoreStaged(float[][] hostVectors, long[] hostIds)
     {
         try
         {
             _vectors = Allocate<float>(_capacity * Dimension, "Vector storage");
             _ids = Allocate<long>(_capacity, "Id storage");
-            _vectors.View.SubView(0, hostVectors.LongLength).CopyFromCPU(hostVectors);
+            Unstage(hostVectors, _vectors.View);
             _ids.View.SubView(0, hostIds.LongLength).CopyFromCPU(hostIds);
         }
         catch (Exception e) when (e is InvalidOperationException)
@@ -120,6 +122,34 @@ public sealed partial class IlgpuFlatEngine
     }
 
 
+    /// <summary>
+    /// Copies the stored vectors to host memory in pieces of at most <see cref="StagePiece"/> floats: a device's worth
+    /// of vectors is more than the largest .NET array holds.
+    /// </summary>
+    private float[][] StageVectors()
+    {
+        var total = _count * Dimension;
+        var pieces = new float[(total + StagePiece - 1) / StagePiece][];
+        for (long i = 0, at = 0; at < total; i++, at += StagePiece)
+        {
+            var piece = new float[Math.Min(StagePiece, total - at)];
+            _vectors!.View.SubView(at, piece.LongLength).CopyToCPU(piece);
+            pieces[i] = piece;
+        }
+
+        return pieces;
+    }
+
+    private static void Unstage(float[][] pieces, ArrayView1D<float, Stride1D.Dense> target)
+    {
+        long at = 0;
+        foreach (var piece in pieces)
+        {
+            target.SubView(at, piece.LongLength).CopyFromCPU(piece);
+            at += piece.LongLength;
+        }
+    }
+
     private MemoryBuffer1D<T, Stride1D.Dense> Allocate<T>(long length, string what)
         where T : unmanaged
     {
@@ -129,6 +159,7 @@ public sealed partial class IlgpuFlatEngine
             throw new DeviceMemoryBudgetExceededException(_deviceBytes + bytes, MemoryBudgetBytes, what);
         }
 
+        DeviceMemoryLedger.Reserve(IsCuda, bytes, _deviceLimit, what);
         MemoryBuffer1D<T, Stride1D.Dense> buffer;
         try
         {
@@ -136,6 +167,7 @@ public sealed partial class IlgpuFlatEngine
         }
         catch (Exception e) when (e is AcceleratorException or OutOfMemoryException or ArgumentOutOfRangeException)
         {
+            DeviceMemoryLedger.Release(IsCuda, bytes);
             throw new InvalidOperationException(
                 $"{what}: the {DeviceName} refused {bytes:N0} bytes although the engine's budget allows it ({_deviceBytes:N0} of {MemoryBudgetBytes:N0} bytes held): {e.Message}",
                 e);
@@ -166,6 +198,7 @@ public sealed partial class IlgpuFlatEngine
         }
 
         Volatile.Write(ref _deviceBytes, _deviceBytes - buffer.LengthInBytes);
+        DeviceMemoryLedger.Release(IsCuda, buffer.LengthInBytes);
         buffer.Dispose();
         buffer = null;
     }

@@ -46,6 +46,7 @@ public sealed partial class IlgpuFlatEngine : IDisposable
     private long _capacity;
     private long _count;
     private long _deviceBytes;
+    private readonly long _deviceLimit;
     private bool _disposed;
 
     private IlgpuFlatEngine(Context context, Accelerator accelerator, int dimension, bool innerProduct, IlgpuFlatEngineOptions options)
@@ -60,7 +61,8 @@ public sealed partial class IlgpuFlatEngine : IDisposable
         _rangeResultRows = options.RangeResultRows;
         IsCuda = accelerator.AcceleratorType == AcceleratorType.Cuda;
         DeviceName = IsCuda ? accelerator.Name : "CPU accelerator";
-        MemoryBudgetBytes = options.MemoryBudgetBytes > 0 ? options.MemoryBudgetBytes : DefaultBudget(accelerator);
+        _deviceLimit = DefaultBudget(accelerator);
+        MemoryBudgetBytes = options.MemoryBudgetBytes > 0 ? options.MemoryBudgetBytes : _deviceLimit;
 
         // The CPU accelerator runs a group's threads as OS threads and pays ~100 µs per barrier on a busy machine;
         // one thread per group makes barriers free there. Tests raise it to exercise the kernels' cooperation.
@@ -339,6 +341,9 @@ public sealed partial class IlgpuFlatEngine : IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(options.MemoryBudgetBytes, nameof(options));
         ArgumentOutOfRangeException.ThrowIfLessThan(options.QueryBatch, 1, nameof(options));
+
+        // the distance grid's second dimension counts query tiles, and grids stop at 65,535 there
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(options.QueryBatch, 65_535 * IlgpuKernels.TileQueries, nameof(options));
     }
 
     private static IlgpuFlatEngine Start(int dimension, bool innerProduct, IlgpuFlatEngineOptions options, bool cuda)
@@ -349,8 +354,9 @@ public sealed partial class IlgpuFlatEngine : IDisposable
         {
             if (cuda)
             {
+                // blocking sync: a silo's host threads sleep while the device works instead of spinning on a core
                 context = Context.Create(builder => builder.Cuda());
-                accelerator = context.GetCudaDevice(0).CreateAccelerator(context);
+                accelerator = context.GetCudaDevice(0).CreateCudaAccelerator(context, CudaAcceleratorFlags.ScheduleBlockingSync);
             }
             else
             {

@@ -100,6 +100,12 @@ public sealed partial class FaissIndex
         }
     }
 
+    /// <summary>
+    /// Records that a device search failed (the device refused scratch memory, or failed) and faiss answered instead;
+    /// runs under the read lock, so the note is written atomically and the engine stays for the next call.
+    /// </summary>
+    private void NoteFallback(Exception e) => Volatile.Write(ref _engineNote, $"a search fell back to faiss: {e.Message}");
+
     /// <summary>Whether the engine can answer a call: no per-call faiss parameters (Flat has none) and a k it serves.</summary>
     private bool IsEngineCall(NativeFaissMethods.NativeSearchParameters native, int k) =>
         _engine is not null && native.NProbe == 0 && native.EfSearch == 0 && k <= _engine.MaxK;

@@ -1,3 +1,4 @@
+using OrleansVectors.Inference.Engines;
 using static OrleansVectors.Inference.Faiss.NativeFaissMethods;
 
 namespace OrleansVectors.Inference.Faiss;
@@ -90,7 +91,14 @@ public sealed partial class FaissIndex
             RequireTrained("searching");
             if (_engine is { } engine && IsEngineCall(native, k: 1))
             {
-                return engine.RangeSearch(_handle, queries, n, radius);
+                try
+                {
+                    return engine.RangeSearch(_handle, queries, n, radius);
+                }
+                catch (InvalidOperationException e) when (engine.Kind == SearchEngineKind.Gpu)
+                {
+                    NoteFallback(e);
+                }
             }
 
             fixed (float* x = queries)
@@ -115,8 +123,15 @@ public sealed partial class FaissIndex
         RequireTrained("searching");
         if (_engine is { } engine && IsEngineCall(native, k))
         {
-            engine.Search(_handle, queries, n, k, distances, labels);
-            return;
+            try
+            {
+                engine.Search(_handle, queries, n, k, distances, labels);
+                return;
+            }
+            catch (InvalidOperationException e) when (engine.Kind == SearchEngineKind.Gpu)
+            {
+                NoteFallback(e); // faiss holds the same vectors
+            }
         }
 
         fixed (float* x = queries)

@@ -219,6 +219,28 @@ public sealed class ExactSearchEngineTests
     }
 
     [Fact]
+    public void A_device_search_that_cannot_get_scratch_memory_is_answered_by_faiss_and_says_so()
+    {
+        var vectors = TestData.Uniform(1000, 16, seed: 64);
+        using var reference = FaissIndex.Create(16);
+        reference.UseSearchEngine(SearchEngineOptions.FaissOnly);
+        reference.Add(vectors);
+        using var index = FaissIndex.Create(16);
+        // room for the 1,024-row storage (73,728 bytes), none for a query's scratch
+        index.UseSearchEngine(new SearchEngineOptions
+        {
+            Preference = SearchEnginePreference.Gpu, GpuDevice = IlgpuDevicePreference.Cpu, GpuMemoryBudgetBytes = 74_000,
+        });
+        index.Add(vectors);
+        var queries = TestData.Uniform(20, 16, seed: 65);
+
+        EngineAssert.SameAsFaiss(reference.Search(queries, 10), index.Search(queries, 10), vectors, null, queries, 16, FaissMetric.L2);
+        EngineAssert.SameRangeAsFaiss(reference.RangeSearch(queries, 2f), index.RangeSearch(queries, 2f), 2f);
+        Assert.Equal(SearchEngineKind.Gpu, index.SearchEngine);
+        Assert.Contains("fell back to faiss", index.SearchEngineDescription, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Preferring_the_GPU_without_a_CUDA_device_falls_back_to_the_CPU_engine_and_says_why()
     {
         using var index = FaissIndex.Create(8);
