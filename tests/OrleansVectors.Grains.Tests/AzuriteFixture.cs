@@ -22,6 +22,21 @@ public sealed class AzuriteFixture : IAsyncLifetime
     {
         // dist/src/azurite.js runs every service; blob/main.js (what AZURITE_BLOB names) only the blob service
         var main = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(FindAzurite())!, "..", "azurite.js"));
+        var failures = new List<string>();
+        for (var attempt = 1; attempt <= 3; attempt++)
+        {
+            // a free port can be taken between the probe and Azurite's bind: then try other ports
+            if (await TryStartAsync(main, failures))
+            {
+                return;
+            }
+        }
+
+        throw new InvalidOperationException($"Azurite did not start in 3 attempts:\n{string.Join("\n", failures)}");
+    }
+
+    private async Task<bool> TryStartAsync(string main, List<string> failures)
+    {
         var (blob, queue, table) = (FreePort(), FreePort(), FreePort());
         var start = new ProcessStartInfo("node", [main, "--blobHost", "127.0.0.1", "--blobPort", Port(blob), "--queueHost", "127.0.0.1", "--queuePort", Port(queue),
             "--tableHost", "127.0.0.1", "--tablePort", Port(table), "--location", _data, "--skipApiVersionCheck", "--loose"])
@@ -29,21 +44,49 @@ public sealed class AzuriteFixture : IAsyncLifetime
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        _process = Process.Start(start) ?? throw new InvalidOperationException("node did not start");
+        var process = Process.Start(start) ?? throw new InvalidOperationException("node did not start");
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
         var listening = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var services = 0;
-        _process.OutputDataReceived += (_, e) =>
+        process.OutputDataReceived += (_, e) =>
         {
+            if (e.Data is { } line)
+            {
+                output.Enqueue(line);
+            }
+
             if (e.Data?.Contains("successfully listening", StringComparison.Ordinal) == true && Interlocked.Increment(ref services) == 3)
             {
                 listening.TrySetResult();
             }
         };
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-        await listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
-        ConnectionString = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AccountKey};"
-            + $"BlobEndpoint=http://127.0.0.1:{blob}/devstoreaccount1;TableEndpoint=http://127.0.0.1:{table}/devstoreaccount1;";
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line)
+            {
+                output.Enqueue(line);
+            }
+        };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var first = await Task.WhenAny(listening.Task, process.WaitForExitAsync(), Task.Delay(TimeSpan.FromSeconds(60)));
+        if (first == listening.Task)
+        {
+            _process = process;
+            ConnectionString = $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AccountKey};"
+                + $"BlobEndpoint=http://127.0.0.1:{blob}/devstoreaccount1;TableEndpoint=http://127.0.0.1:{table}/devstoreaccount1;";
+            return true;
+        }
+
+        failures.Add($"ports {blob}/{queue}/{table}: {(process.HasExited ? $"exited with code {process.ExitCode}" : "not listening after 60 s")}: {string.Join(" | ", output)}");
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+        }
+
+        process.Dispose();
+        return false;
     }
 
     /// <summary>Freezes the storage service (SIGSTOP): requests to it wait until <see cref="ResumeAsync"/>.</summary>
@@ -65,7 +108,6 @@ public sealed class AzuriteFixture : IAsyncLifetime
     {
         if (_process is { HasExited: false })
         {
-
             _process.Kill(entireProcessTree: true);
             _process.WaitForExit(10_000);
         }
