@@ -60,6 +60,10 @@ int32_t supported_params(const faiss::Index* index) {
     if (dynamic_cast<const faiss::IndexIVF*>(target)) mask |= 1;
     if (dynamic_cast<const faiss::IndexHNSW*>(target)) mask |= 2;
     if (as_idmap(index)) mask |= 4;
+    if (const auto* flat = dynamic_cast<const faiss::IndexFlat*>(target);
+        flat && (flat->metric_type == faiss::METRIC_L2 || flat->metric_type == faiss::METRIC_INNER_PRODUCT)) {
+        mask |= 8;
+    }
     return mask;
 }
 

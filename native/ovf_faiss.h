@@ -81,7 +81,8 @@ OVF_API void ovf_index_free(ovf_index* index);
 OVF_API ovf_status ovf_index_info(const ovf_index* index, int32_t* d, int64_t* ntotal, int32_t* metric,
                                   int32_t* is_trained);
 /* Capabilities: bit 0 nprobe applies, bit 1 ef_search applies, bit 2 the index maps arbitrary ids
- * (IDMap/IDMap2) rather than numbering vectors 0..ntotal-1. */
+ * (IDMap/IDMap2) rather than numbering vectors 0..ntotal-1, bit 3 exact Flat storage (L2 or inner product,
+ * alone or under an id map): what the fused engine and the GPU engine serve. */
 OVF_API ovf_status ovf_index_search_params_supported(const ovf_index* index, int32_t* mask);
 
 OVF_API ovf_status ovf_index_train(ovf_index* index, int64_t n, const float* x);

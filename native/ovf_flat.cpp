@@ -341,6 +341,14 @@ void run_blocked(const FlatView& base, const float* norms, const float* x, int64
     if (failure) std::rethrow_exception(failure);
 }
 
+// The sum of a vector's eight lanes.
+OVF_AVX2 inline float horizontal_sum(__m256 s) {
+    __m128 h = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_add_ss(h, _mm_movehdup_ps(h));
+    return _mm_cvtss_f32(h);
+}
+
 // ---- the streaming pass ------------------------------------------------------------------------------------
 
 // The partial value of one stored row: squared L2 distance, or −inner product.
@@ -372,12 +380,14 @@ OVF_AVX2 inline float row_value(const float* q, const float* y, int d, bool inne
         }
     }
     const __m256 s = _mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3));
-    __m128 h = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
-    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
-    h = _mm_add_ss(h, _mm_movehdup_ps(h));
-    float sum = _mm_cvtss_f32(h);
+    float sum = horizontal_sum(s);
     for (; t < d; t++) sum += inner_product ? q[t] * y[t] : (q[t] - y[t]) * (q[t] - y[t]);
     return inner_product ? -sum : sum;
+}
+
+// Threads for a pass over the stored rows: the team, but no thread with fewer than 4,096 rows to read.
+int streaming_threads(const FlatView& base) {
+    return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(thread_count(), base.nb / 4096)));
 }
 
 // One pass of query q over every stored row; the team splits the rows, visit(thread, row0, values, count) sees
@@ -414,12 +424,18 @@ OVF_AVX2 float squared_norm(const float* y, int d) {
         const __m256 v = _mm256_loadu_ps(y + t);
         s = _mm256_fmadd_ps(v, v, s);
     }
-    __m128 h = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
-    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
-    h = _mm_add_ss(h, _mm_movehdup_ps(h));
-    float sum = _mm_cvtss_f32(h);
+    float sum = horizontal_sum(s);
     for (; t < d; t++) sum += y[t] * y[t];
     return sum;
+}
+
+// Each query's squared norm, the term the blocked product leaves out of L2 distances; zeros for inner product.
+std::vector<float> query_norms_of(const FlatView& base, const float* x, int64_t n) {
+    std::vector<float> norms(n, 0.0f);
+    if (!base.inner_product) {
+        for (int64_t q = 0; q < n; q++) norms[q] = squared_norm(x + q * base.d, base.d);
+    }
+    return norms;
 }
 
 // Sums rows [r0, r1): a pure read at the rate the memory system allows (eight chains hide the add latency).
@@ -452,11 +468,8 @@ const FlatView& checked(const ovf_flat_engine* engine, const FlatView& base) {
 void knn(const ovf_flat_engine* engine, const FlatView& base, int64_t n, const float* x, int64_t k,
          float* distances, int64_t* labels) {
     const float* norms = base.inner_product ? nullptr : engine->norms.data();
-    std::vector<float> query_norms(n, 0.0f);
     if (n >= kBatchThreshold) {
-        if (!base.inner_product) {
-            for (int64_t q = 0; q < n; q++) query_norms[q] = squared_norm(x + q * base.d, base.d);
-        }
+        const std::vector<float> query_norms = query_norms_of(base, x, n);
         std::vector<TopK> heaps;
         heaps.reserve(n);
         for (int64_t q = 0; q < n; q++) heaps.push_back(TopK{distances + q * k, labels + q * k, k});
@@ -469,7 +482,7 @@ void knn(const ovf_flat_engine* engine, const FlatView& base, int64_t n, const f
     }
 
     // Streaming: per-thread heaps over slices of the rows, merged into the query's own.
-    const int threads = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(thread_count(), base.nb / 4096)));
+    const int threads = streaming_threads(base);
     std::vector<float> scratch_values(static_cast<size_t>(threads) * k);
     std::vector<int64_t> scratch_labels(static_cast<size_t>(threads) * k);
     for (int64_t q = 0; q < n; q++) {
@@ -519,10 +532,7 @@ std::unique_ptr<faiss::RangeSearchResult> range(const ovf_flat_engine* engine, c
     std::vector<std::vector<Hit>> hits(n);
     const bool ip = base.inner_product;
     if (n >= kBatchThreshold) {
-        std::vector<float> query_norms(n, 0.0f);
-        if (!ip) {
-            for (int64_t q = 0; q < n; q++) query_norms[q] = squared_norm(x + q * base.d, base.d);
-        }
+        const std::vector<float> query_norms = query_norms_of(base, x, n);
         run_blocked(base, ip ? nullptr : engine->norms.data(), x, n,
                     [&](int64_t q, const float* values, int64_t row0, int count) {
                         const float qn = query_norms[q];
@@ -538,7 +548,7 @@ std::unique_ptr<faiss::RangeSearchResult> range(const ovf_flat_engine* engine, c
                         });
                     });
     } else {
-        const int threads = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(thread_count(), base.nb / 4096)));
+        const int threads = streaming_threads(base);
         for (int64_t q = 0; q < n; q++) {
             std::vector<std::vector<Hit>> partial(threads);
             run_streaming(base, x + q * base.d, threads, [&](int t, int64_t row0, const float* values, int count) {
@@ -611,7 +621,7 @@ ovf_status ovf_flat_stream_read(const ovf_index* index, double* sum) {
     const FlatView base = view_of(index);
     require(cpu_supports_engine(), "the stream read needs a CPU with AVX2");
     double total = 0;
-    const int threads = static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(thread_count(), base.nb / 4096)));
+    const int threads = streaming_threads(base);
 #pragma omp parallel num_threads(threads) reduction(+ : total)
     {
         const int t = omp_get_thread_num();

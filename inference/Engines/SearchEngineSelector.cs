@@ -17,7 +17,13 @@ namespace OrleansVectors.Inference.Engines;
 /// </summary>
 internal static class SearchEngineSelector
 {
-    public static IFlatSearchEngine? Choose(FaissIndexHandle index, int dimension, FaissMetric metric, long count, SearchEngineOptions options, out string? note)
+    /// <summary>
+    /// The engine for an index, or null for faiss, with the reason when the preferred engine is not the one chosen. A
+    /// fused engine already in use is kept (it holds only the norms, whatever the options); the caller disposes
+    /// <paramref name="current"/> only when something else comes back.
+    /// </summary>
+    public static IFlatSearchEngine? Choose(
+        FaissIndexHandle index, int dimension, FaissMetric metric, long count, bool isExactFlat, IFlatSearchEngine? current, SearchEngineOptions options, out string? note)
     {
         note = null;
         if (options.Preference == SearchEnginePreference.Faiss)
@@ -25,7 +31,7 @@ internal static class SearchEngineSelector
             return null;
         }
 
-        if (!IsFlat(index))
+        if (!isExactFlat)
         {
             // approximate types are faiss's by nature; only say so when another engine was asked for
             note = options.Preference == SearchEnginePreference.Auto ? null : $"the {options.Preference.ToString().ToLowerInvariant()} engine answers Flat indexes only";
@@ -41,20 +47,13 @@ internal static class SearchEngineSelector
             }
         }
 
-        return FusedCpuSearchEngine.TryCreate(index, count, out var whyNotCpu) ?? NoteFaiss(whyNotCpu, ref note);
-    }
+        if (current is FusedCpuSearchEngine fused)
+        {
+            return fused;
+        }
 
-    private static IFlatSearchEngine? NoteFaiss(string? whyNot, ref string? note)
-    {
-        note ??= whyNot;
-        return null;
-    }
-
-    private static bool IsFlat(FaissIndexHandle index)
-    {
-        // the native engine checks the type precisely; a Flat is what it accepts
-        var status = NativeFaissMethods.FlatEngineCreate(index, out var probe);
-        probe.Dispose();
-        return status == FaissStatus.Ok;
+        var cpu = FusedCpuSearchEngine.TryCreate(index, count, out var whyNotCpu);
+        note ??= cpu is null ? whyNotCpu : null;
+        return cpu;
     }
 }

@@ -46,9 +46,13 @@ public sealed partial class FaissIndex
     {
         ArgumentNullException.ThrowIfNull(options);
         using var scope = EnterExclusive();
-        var chosen = SearchEngineSelector.Choose(_handle, Dimension, Metric, _count, options, out var note);
-        _engine?.Dispose();
-        _engine = chosen;
+        var chosen = SearchEngineSelector.Choose(_handle, Dimension, Metric, _count, IsExactFlat, _engine, options, out var note);
+        if (!ReferenceEquals(chosen, _engine))
+        {
+            _engine?.Dispose();
+            _engine = chosen;
+        }
+
         _engineNote = note;
     }
 
@@ -73,7 +77,7 @@ public sealed partial class FaissIndex
 
     private void ChooseDefaultEngine()
     {
-        _engine = SearchEngineSelector.Choose(_handle, Dimension, Metric, _count, SearchEngineOptions.Default, out _engineNote);
+        _engine = SearchEngineSelector.Choose(_handle, Dimension, Metric, _count, IsExactFlat, current: null, SearchEngineOptions.Default, out _engineNote);
     }
 
     /// <summary>Refuses an add the engine could not hold (device memory), before faiss changes anything.</summary>
@@ -107,8 +111,8 @@ public sealed partial class FaissIndex
     private void NoteFallback(Exception e) => Volatile.Write(ref _engineNote, $"a search fell back to faiss: {e.Message}");
 
     /// <summary>Whether the engine can answer a call: no per-call faiss parameters (Flat has none) and a k it serves.</summary>
-    private bool IsEngineCall(NativeFaissMethods.NativeSearchParameters native, int k) =>
-        _engine is not null && native.NProbe == 0 && native.EfSearch == 0 && k <= _engine.MaxK;
+    private static bool IsEngineCall(IFlatSearchEngine engine, NativeFaissMethods.NativeSearchParameters native, int k) =>
+        native.NProbe == 0 && native.EfSearch == 0 && k <= engine.MaxK;
 
     private void DisposeEngine()
     {

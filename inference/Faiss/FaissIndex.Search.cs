@@ -89,7 +89,7 @@ public sealed partial class FaissIndex
         using (EnterRead())
         {
             RequireTrained("searching");
-            if (_engine is { } engine && IsEngineCall(native, k: 1))
+            if (_engine is { } engine && IsEngineCall(engine, native, k: 1))
             {
                 try
                 {
@@ -121,7 +121,7 @@ public sealed partial class FaissIndex
         // faiss 1.7.3 applies a per-call efSearch only by setting it on the index for the call.
         using var scope = native.EfSearch > 0 ? EnterExclusive() : EnterRead();
         RequireTrained("searching");
-        if (_engine is { } engine && IsEngineCall(native, k))
+        if (_engine is { } engine && IsEngineCall(engine, native, k))
         {
             try
             {

@@ -118,6 +118,9 @@ public sealed partial class FaissIndex : IDisposable
     /// <summary>Whether <see cref="FaissSearchParameters.EfSearch"/> applies (HNSW types).</summary>
     public bool SupportsEfSearch => _capabilities.HasFlag(SearchParameterSupport.EfSearch);
 
+    /// <summary>Whether the index stores its vectors exactly (Flat, alone or under an id map): the types other engines serve.</summary>
+    public bool IsExactFlat => _capabilities.HasFlag(SearchParameterSupport.ExactFlat);
+
     /// <summary>Whether vectors carry caller ids (IDMap types) rather than positions 0 … Count-1.</summary>
     public bool HasIdMap => _capabilities.HasFlag(SearchParameterSupport.IdMap);
 

@@ -176,5 +176,6 @@ internal static unsafe partial class NativeFaissMethods
         NProbe = 1,
         EfSearch = 2,
         IdMap = 4,
+        ExactFlat = 8,
     }
 }
