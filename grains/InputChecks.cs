@@ -1,5 +1,4 @@
 using OrleansVectors.GrainInterfaces;
-using OrleansVectors.Inference.Faiss;
 
 namespace OrleansVectors.Grains;
 

@@ -1,7 +1,6 @@
 using OrleansVectors.GrainInterfaces;
 using OrleansVectors.Inference;
 using OrleansVectors.Inference.Distances;
-using OrleansVectors.Inference.Faiss;
 using OrleansVectors.Inference.Knn;
 using static TorchSharp.torch;
 

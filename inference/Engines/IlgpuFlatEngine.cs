@@ -2,7 +2,6 @@ using ILGPU;
 using ILGPU.Runtime;
 using ILGPU.Runtime.CPU;
 using ILGPU.Runtime.Cuda;
-using OrleansVectors.Inference.Faiss;
 
 namespace OrleansVectors.Inference.Engines;
 

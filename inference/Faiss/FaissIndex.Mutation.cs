@@ -40,7 +40,7 @@ public sealed partial class FaissIndex
     }
 
     /// <summary>Trains on the rows of a 2-D array; see the span overload.</summary>
-    public void Train(float[,] vectors) => Train(VectorValidation.Rows(vectors, Dimension));
+    public void Train(float[,] vectors) => Train(VectorRows.Of(vectors, Dimension));
 
     /// <summary>Adds vectors, numbered Count, Count+1, …. IDMap types take ids only: use <see cref="AddWithIds"/>.</summary>
     /// <param name="vectors">Row-major vectors, a whole number of <see cref="Dimension"/>-wide rows, all finite.</param>
@@ -73,7 +73,7 @@ public sealed partial class FaissIndex
     }
 
     /// <summary>Adds the rows of a 2-D array; see the span overload.</summary>
-    public void Add(float[,] vectors) => Add(VectorValidation.Rows(vectors, Dimension));
+    public void Add(float[,] vectors) => Add(VectorRows.Of(vectors, Dimension));
 
     /// <summary>Adds vectors under caller ids. Only index types that map ids (factory strings starting "IDMap") or IVF types accept ids.</summary>
     /// <param name="vectors">Row-major vectors, all finite.</param>

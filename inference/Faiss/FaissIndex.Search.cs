@@ -30,7 +30,7 @@ public sealed partial class FaissIndex
     /// <summary>Finds the <paramref name="k"/> nearest stored vectors of each row of <paramref name="queries"/>.</summary>
     /// <exception cref="ArgumentException">The column count differs from <see cref="Dimension"/>; otherwise as the span overload.</exception>
     public FaissKnnResult Search(float[,] queries, int k, FaissSearchParameters? parameters = null) =>
-        Search(VectorValidation.Rows(queries, Dimension), k, parameters);
+        Search(VectorRows.Of(queries, Dimension), k, parameters);
 
     /// <summary>
     /// Finds the <paramref name="k"/> nearest neighbours into caller buffers, allocating nothing: the hot path
@@ -112,7 +112,7 @@ public sealed partial class FaissIndex
 
     /// <summary>Range search over the rows of a 2-D array; see the span overload.</summary>
     public FaissRangeSearchResult RangeSearch(float[,] queries, float radius, FaissSearchParameters? parameters = null) =>
-        RangeSearch(VectorValidation.Rows(queries, Dimension), radius, parameters);
+        RangeSearch(VectorRows.Of(queries, Dimension), radius, parameters);
 
     private unsafe void SearchCore(ReadOnlySpan<float> queries, int n, int k, Span<float> distances, Span<long> labels, FaissSearchParameters? parameters)
     {

@@ -1,10 +1,12 @@
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
-namespace OrleansVectors.Inference.Faiss;
+namespace OrleansVectors;
 
-/// <summary>Argument checks shared by every call that hands vectors to faiss, and by the grains that take vectors over the wire.</summary>
+/// <summary>
+/// The rules for vectors, checked where they enter: the client before it sends, the grains on what arrives over
+/// the wire, the in-process API before it hands them to faiss.
+/// </summary>
 public static class VectorValidation
 {
     /// <summary>Returns the number of <paramref name="dimension"/>-wide rows in <paramref name="vectors"/>.</summary>
@@ -39,20 +41,6 @@ public static class VectorValidation
         throw new ArgumentException(
             $"Vector {index / dimension} has a non-finite value ({values[index]}) at position {index % dimension}; NaN and infinity are not allowed.",
             name);
-    }
-
-    /// <summary>A row-major view over a 2-D array whose second dimension must equal <paramref name="dimension"/>.</summary>
-    internal static ReadOnlySpan<float> Rows(float[,] vectors, int dimension, [CallerArgumentExpression(nameof(vectors))] string? name = null)
-    {
-        ArgumentNullException.ThrowIfNull(vectors, name);
-        if (vectors.GetLength(1) != dimension)
-        {
-            throw new ArgumentException(
-                $"Dimension mismatch: the vectors have {vectors.GetLength(1)} columns, the index has dimension {dimension}.", name);
-        }
-
-        return MemoryMarshal.CreateReadOnlySpan(
-            ref Unsafe.As<byte, float>(ref MemoryMarshal.GetArrayDataReference(vectors)), vectors.Length);
     }
 
     private static int FirstNonFinite(ReadOnlySpan<float> values)
