@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using OrleansVectors.Client;
 using OrleansVectors.GrainInterfaces;
-using OrleansVectors.Inference.Faiss;
 using Spectre.Console;
 
 namespace OrleansVectors.Cli;

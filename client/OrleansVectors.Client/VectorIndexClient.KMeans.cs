@@ -1,5 +1,4 @@
 using OrleansVectors.GrainInterfaces;
-using OrleansVectors.Inference.Faiss;
 
 namespace OrleansVectors.Client;
 
@@ -14,7 +13,7 @@ public sealed partial class VectorIndexClient
 
     /// <summary>
     /// Clusters an index's vectors (or those of <paramref name="ids"/>) into <paramref name="k"/> clusters with the
-    /// options of the in-process <see cref="Inference.FaissKMeans"/> (faiss's defaults), waiting for the run and reporting its
+    /// options of the in-process <c>FaissKMeans</c> (faiss's defaults), waiting for the run and reporting its
     /// progress. Searches and adds go on meanwhile. Cancelling the token cancels the run on the cluster.
     /// </summary>
     /// <param name="name">The index.</param>

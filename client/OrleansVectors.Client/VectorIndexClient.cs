@@ -1,5 +1,4 @@
 using OrleansVectors.GrainInterfaces;
-using OrleansVectors.Inference.Faiss;
 
 namespace OrleansVectors.Client;
 
@@ -244,50 +243,8 @@ public sealed partial class VectorIndexClient(IGrainFactory grains)
         }
     }
 
-    /// <summary>
-    /// Adds the vectors of a faiss file (written by <see cref="ExportAsync"/>, <c>FaissIndex.Save</c> or python's
-    /// <c>faiss.write_index</c>) to an index, with the file's ids when it has an id map, else numbered by the index.
-    /// A missing index is created with <paramref name="spec"/>, or by default a Flat index of the file's dimension and
-    /// metric. Vectors are read back from the file's index: exact for Flat and HNSW, approximate for PQ and SQ; IVF
-    /// files cannot be read back by position.
-    /// </summary>
-    /// <returns>The number of vectors added.</returns>
-    public async Task<long> ImportAsync(
-        string name, string path, IndexSpec? spec = null, int batchRows = DefaultBatchRows, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
-    {
-        using var file = FaissIndex.Load(path);
-        var d = file.Dimension;
-        await CreateIndexIfMissingAsync(name, spec ?? new IndexSpec
-        {
-            Dimension = d,
-            Metric = file.Metric == FaissMetric.InnerProduct ? VectorMetric.InnerProduct : VectorMetric.L2,
-        });
-
-        // a few batches at a time: the file's index is in memory already, its vectors need not be twice
-        var rowsPerRead = Math.Max(1, batchRows) * DefaultMaxInFlight;
-        for (long offset = 0; offset < file.Count; offset += rowsPerRead)
-        {
-            var rows = (int)Math.Min(rowsPerRead, file.Count - offset);
-            var ids = new long[rows];
-            var vectors = new float[rows * d];
-            file.ReadRows(offset, ids, vectors);
-            await AddAsync(name, vectors, d, file.HasIdMap ? ids : null, batchRows, cancellationToken: cancellationToken);
-            progress?.Report(offset + rows);
-        }
-
-        return file.Count;
-    }
-
     /// <summary>Bytes of an export read per call.</summary>
     private const int ExportChunkBytes = 16 << 20;
-
-    private async Task CreateIndexIfMissingAsync(string name, IndexSpec spec)
-    {
-        if (await TryGetSpecAsync(name) is null)
-        {
-            await CreateIndexAsync(name, spec);
-        }
-    }
 
     private static async Task<AddReceipt> AddBatchAsync(IIngestGrain ingest, string name, AddRequest request, CancellationToken cancellationToken)
     {

@@ -22,7 +22,7 @@ public sealed class SiloProcessTests
         await client.AddAsync("kept", vectors.AsMemory(2000 * D), D, batchRows: 250); // only in the log
         var queries = vectors.AsMemory(0, 30 * D);
         var before = await client.SearchAsync("kept", queries, D, 10);
-        var clustered = await client.KMeansAsync("kept", 6, new Inference.Faiss.FaissKMeansOptions { Iterations = 5, MinPointsPerCentroid = 1 });
+        var clustered = await client.KMeansAsync("kept", 6, new FaissKMeansOptions { Iterations = 5, MinPointsPerCentroid = 1 });
 
         // the whole cluster down (SIGTERM, as a rolling restart does) and up again on the same storage
         await silos.TerminateAsync(1);

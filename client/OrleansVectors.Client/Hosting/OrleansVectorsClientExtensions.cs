@@ -1,7 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using OrleansVectors.GrainInterfaces;
-using OrleansVectors.Inference;
 
 namespace OrleansVectors.Client.Hosting;
 
@@ -34,21 +33,6 @@ public static class OrleansVectorsClientExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         services.TryAddSingleton(sp => new VectorIndexClient(sp.GetRequiredService<IGrainFactory>()));
-        return services;
-    }
-
-    /// <summary>
-    /// Registers a <see cref="ClusterInferenceModel"/> over index <paramref name="index"/> as the service's
-    /// <see cref="IAsyncInferenceModel"/>: the one registration to change when moving from an in-process
-    /// <see cref="InferenceModel"/> to the cluster.
-    /// </summary>
-    public static IServiceCollection AddClusterInferenceModel(this IServiceCollection services, string index, IndexSpec spec, MatchFinder? matchFinder = null)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(index);
-        ArgumentNullException.ThrowIfNull(spec);
-        spec.Validate();
-        services.AddOrleansVectorsClient();
-        services.AddSingleton<IAsyncInferenceModel>(sp => new ClusterInferenceModel(sp.GetRequiredService<VectorIndexClient>(), index, spec, matchFinder));
         return services;
     }
 }

@@ -1,5 +1,4 @@
 using OrleansVectors.GrainInterfaces;
-using OrleansVectors.Inference.Faiss;
 using static TorchSharp.torch;
 
 namespace OrleansVectors.Client;
