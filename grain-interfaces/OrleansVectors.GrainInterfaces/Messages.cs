@@ -129,16 +129,6 @@ public sealed record AddRequest(
     [Id(4)] public int? Shard { get; init; }
 }
 
-/// <summary>One shard's part of a snapshot: its blob, checksum, vector count, size, and the first log segment it does not cover.</summary>
-[GenerateSerializer, Immutable, Alias("ov.ShardSnapshotInfo")]
-public sealed record ShardSnapshotInfo(
-    [property: Id(0)] int Shard,
-    [property: Id(1)] string Blob,
-    [property: Id(2)] string Checksum,
-    [property: Id(3)] long Count,
-    [property: Id(4)] long Bytes,
-    [property: Id(5)] long LogFromSegment);
-
 /// <summary>An index written as one faiss file in the cluster's storage, waiting to be downloaded.</summary>
 [GenerateSerializer, Immutable, Alias("ov.ExportInfo")]
 public sealed record ExportInfo(

@@ -1,6 +1,7 @@
 using Orleans.Concurrency;
+using OrleansVectors.GrainInterfaces;
 
-namespace OrleansVectors.GrainInterfaces;
+namespace OrleansVectors.Grains;
 
 /// <summary>
 /// One shard of an index (key "index/shard"): a faiss index over its part of the vectors, keyed by global ids,
