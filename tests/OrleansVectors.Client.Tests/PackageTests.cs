@@ -1,0 +1,248 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json;
+using OrleansVectors.Inference.Faiss;
+using OrleansVectors.Inference.Tests.Support;
+
+namespace OrleansVectors.Client.Tests;
+
+/// <summary>
+/// The packages as a .NET team meets them: packed from this build into a folder, a service (samples/) built against
+/// that folder alone, carrying no native code, and serving a real cluster of silo processes.
+/// </summary>
+public sealed class PackageTests
+{
+    private const int D = 16;
+
+    /// <summary>What a service that only calls the cluster must not carry.</summary>
+    private static readonly string[] Forbidden = ["TorchSharp", "libtorch", "ILGPU", "libovfaiss"];
+
+    [Fact]
+    public async Task The_sample_built_from_the_packed_client_carries_no_native_code_and_searches_as_faiss_Flat()
+    {
+        var root = RepositoryRoot();
+        using var work = new TemporaryFolder("ovf-packages-");
+        var feed = Path.Combine(work.Path, "feed");
+        var output = Path.Combine(work.Path, "sample");
+
+        // a version of its own, so NuGet's global cache can never hand back packages of an earlier run
+        var version = $"0.9.0-test.{DateTime.UtcNow:yyyyMMddHHmmss}.{Environment.ProcessId}";
+        try
+        {
+            var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
+            await RunAsync(root, "dotnet", "pack", "OrleansVectors.sln", "-c", configuration, "--no-build", "-o", feed, $"-p:Version={version}", "--nologo");
+            string[] packages = ["OrleansVectors.Abstractions", "OrleansVectors.GrainInterfaces", "OrleansVectors.Client", "OrleansVectors.Client.Inference", "OrleansVectors.Inference", "OrleansVectors.Server"];
+            foreach (var package in packages)
+            {
+                Assert.True(File.Exists(Path.Combine(feed, $"{package}.{version}.nupkg")), $"{package} was not packed: {string.Join(", ", Directory.GetFiles(feed).Select(Path.GetFileName))}");
+            }
+
+            using (var inference = System.IO.Compression.ZipFile.OpenRead(Path.Combine(feed, $"OrleansVectors.Inference.{version}.nupkg")))
+            {
+                Assert.Contains(inference.Entries, e => e.FullName == "runtimes/linux-x64/native/libovfaiss.so");
+            }
+
+            await RunAsync(root, "dotnet", "build", "samples/OrleansVectors.Sample", "-c", "Release", "-o", output, $"-p:OrleansVectorsFeed={feed}", $"-p:OrleansVectorsVersion={version}", "--nologo");
+
+            var deps = await File.ReadAllTextAsync(Path.Combine(output, "OrleansVectors.Sample.deps.json"));
+            Assert.Contains($"OrleansVectors.Client/{version}", deps, StringComparison.Ordinal);
+            foreach (var name in Forbidden)
+            {
+                Assert.DoesNotContain(name, deps, StringComparison.OrdinalIgnoreCase);
+                Assert.DoesNotContain(Directory.EnumerateFiles(output, "*", SearchOption.AllDirectories), f => Path.GetFileName(f).Contains(name, StringComparison.OrdinalIgnoreCase));
+            }
+
+            await using var silos = new SiloProcesses(2);
+            await silos.StartAsync(0);
+            await silos.StartAsync(1);
+            var gateways = silos.Connection().GatewayPorts;
+            var port = FreePort();
+            using var sample = new ChildProcess("dotnet", [
+                Path.Combine(output, "OrleansVectors.Sample.dll"), "--urls", $"http://127.0.0.1:{port}",
+                "--OrleansVectors:GatewayPorts:0", gateways[0].ToString(CultureInfo.InvariantCulture),
+                "--OrleansVectors:GatewayPorts:1", gateways[1].ToString(CultureInfo.InvariantCulture)]);
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(60) };
+            await WaitForServiceAsync(http, sample);
+
+            var vectors = TestData.Uniform(3000, D, seed: 71);
+            var queries = TestData.Uniform(40, D, seed: 72);
+            await ExpectAsync(HttpStatusCode.Created, http.PutAsJsonAsync("/indexes/products", new { dimension = D, shards = 4 }));
+            await ExpectAsync(HttpStatusCode.OK, http.PostAsJsonAsync("/indexes/products/vectors", new { vectors = RowsOf(vectors) }));
+            var found = await ExpectAsync(HttpStatusCode.OK, http.PostAsJsonAsync("/indexes/products/search", new { queries = RowsOf(queries), k = 10 }));
+
+            using var flat = FaissIndex.Create(D, "Flat");
+            flat.Add(vectors);
+            var expected = flat.Search(queries, 10);
+            var ids = found.GetProperty("ids").EnumerateArray().SelectMany(row => row.EnumerateArray().Select(v => v.GetInt64())).ToArray();
+            var distances = found.GetProperty("distances").EnumerateArray().SelectMany(row => row.EnumerateArray().Select(v => v.GetSingle())).ToArray();
+            Assert.Equal(expected.Labels, ids);
+            for (var i = 0; i < distances.Length; i++)
+            {
+                Assert.Equal(expected.Distances[i], distances[i], 1e-4f);
+            }
+
+            // bad input is the service's 400, naming the problem; a missing index its 404
+            var ragged = await http.PostAsJsonAsync("/indexes/products/search", new { queries = new[] { new float[D], new float[D - 1] }, k = 10 });
+            Assert.Equal(HttpStatusCode.BadRequest, ragged.StatusCode);
+            Assert.Contains("Row 1", await ragged.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            Assert.Equal(HttpStatusCode.NotFound, (await http.PostAsJsonAsync("/indexes/missing/search", new { queries = RowsOf(queries), k = 1 })).StatusCode);
+        }
+        finally
+        {
+            ForgetCachedPackages(version);
+        }
+    }
+
+    private static float[][] RowsOf(float[] values) => [.. values.Chunk(D)];
+
+    private static async Task<JsonElement> ExpectAsync(HttpStatusCode status, Task<HttpResponseMessage> call)
+    {
+        using var response = await call;
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == status, $"expected {status}, got {response.StatusCode}: {body}");
+        return body.Length == 0 ? default : JsonDocument.Parse(body).RootElement.Clone();
+    }
+
+    /// <summary>Waits until the sample answers HTTP with its Orleans client connected (a missing index is its 404).</summary>
+    private static async Task WaitForServiceAsync(HttpClient http, ChildProcess sample)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (true)
+        {
+            Assert.False(sample.HasExited, $"the sample exited:\n{sample.Output}");
+            try
+            {
+                using var response = await http.GetAsync(new Uri("/indexes/ready-check", UriKind.Relative));
+                if (response.StatusCode == HttpStatusCode.NotFound)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"the sample did not answer within 60 s:\n{sample.Output}");
+            await Task.Delay(200);
+        }
+    }
+
+    private static async Task RunAsync(string directory, string program, params string[] arguments)
+    {
+        using var process = new ChildProcess(program, arguments, directory);
+        var code = await process.WaitForExitAsync(TimeSpan.FromMinutes(5));
+        Assert.True(code == 0, $"{program} {string.Join(' ', arguments)} exited with {code}:\n{process.Output}");
+    }
+
+    /// <summary>Removes this run's versions from NuGet's global packages folder (each run packs a version of its own).</summary>
+    private static void ForgetCachedPackages(string version)
+    {
+        var cache = Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+            ?? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        foreach (var package in Directory.Exists(cache) ? Directory.EnumerateDirectories(cache, "orleansvectors.*") : [])
+        {
+            var folder = Path.Combine(package, version);
+            if (Directory.Exists(folder))
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+        }
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "OrleansVectors.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"No OrleansVectors.sln above {AppContext.BaseDirectory}.");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>A temporary folder, deleted with everything in it when disposed.</summary>
+internal sealed class TemporaryFolder(string prefix) : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory(prefix).FullName;
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Path, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
+/// <summary>A child process whose output is kept for failure messages; killed with its children when disposed.</summary>
+internal sealed class ChildProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _output = new();
+
+    public ChildProcess(string program, IEnumerable<string> arguments, string? directory = null)
+    {
+        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = directory ?? "" };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        _process = Process.Start(start) ?? throw new InvalidOperationException($"{program} did not start");
+        _process.OutputDataReceived += (_, e) => Keep(e.Data);
+        _process.ErrorDataReceived += (_, e) => Keep(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>The last lines it wrote.</summary>
+    public string Output => string.Join('\n', _output);
+
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        await _process.WaitForExitAsync().WaitAsync(timeout);
+        return _process.ExitCode;
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+        }
+
+        _process.Dispose();
+    }
+
+    private void Keep(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        _output.Enqueue(line);
+        while (_output.Count > 300 && _output.TryDequeue(out _))
+        {
+        }
+    }
+}
