@@ -102,9 +102,14 @@ public sealed partial class KMeansGrain(
             throw new ArgumentOutOfRangeException(nameof(request), $"k={request.K} centroids of dimension {d} are more than {MaxCentroidValues:N0} values.");
         }
 
-        if (request.InitialCentroids is { } initial && (initial.Count != request.K || initial.Dimension != d))
+        if (request.Options.InitialCentroids is { } initial && initial.Length != (long)request.K * d)
         {
-            throw new ArgumentException($"InitialCentroids holds {initial.Count} × {initial.Dimension} values; k={request.K} centroids of index '{Name}' need {request.K} × {d}.", nameof(request));
+            throw new ArgumentException($"InitialCentroids holds {initial.Length} values; k={request.K} centroids of index '{Name}' need {request.K} × {d}.", nameof(request));
+        }
+
+        if (request.Options.InitialCentroids is { } centroids)
+        {
+            VectorValidation.RequireFinite(centroids, d, nameof(FaissKMeansOptions.InitialCentroids));
         }
 
         var points = request.Ids is { } ids ? ids.Distinct().LongCount() : await GrainFactory.GetGrain<IIndexGrain>(Name).CountAsync();
@@ -121,7 +126,7 @@ public sealed partial class KMeansGrain(
         var run = Guid.NewGuid();
         _cancel?.Dispose();
         _cancel = new CancellationTokenSource();
-        _progress = new KMeansProgress(run, KMeansState.Sampling, 0, 0, request.Iterations, [], 0, null);
+        _progress = new KMeansProgress(run, KMeansState.Sampling, 0, 0, request.Options.Iterations, [], 0, null);
         DelayDeactivation(TimeSpan.FromDays(1)); // a run's state lives in this activation
         _ = RunAsync(run, topology, request, points, _cancel.Token);
         return run;
@@ -180,30 +185,9 @@ public sealed partial class KMeansGrain(
     /// <summary>Rejects options faiss would reject, naming the option.</summary>
     private static void Check(KMeansRequest request)
     {
-        if (request.K < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(request), request.K, "k-means needs k >= 1 clusters.");
-        }
-
-        if (request.Iterations < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(request), request.Iterations, "k-means needs Iterations >= 1.");
-        }
-
-        if (request.Redo < 1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(request), request.Redo, "k-means needs Redo >= 1.");
-        }
-
-        if (request.MaxPointsPerCentroid < 1 || request.MinPointsPerCentroid < 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(request), "k-means needs MaxPointsPerCentroid >= 1 and MinPointsPerCentroid >= 0.");
-        }
-
-        if (request.Iterations > 100_000 || request.Redo > 1000)
-        {
-            throw new ArgumentOutOfRangeException(nameof(request), "k-means takes at most 100,000 iterations and 1,000 redos.");
-        }
+        ArgumentOutOfRangeException.ThrowIfLessThan(request.K, 1, nameof(request.K));
+        ArgumentNullException.ThrowIfNull(request.Options, nameof(request.Options));
+        request.Options.Validate();
     }
 
     private async Task RunAsync(Guid run, ShardTopology topology, KMeansRequest request, long points, CancellationToken cancel)
@@ -214,43 +198,43 @@ public sealed partial class KMeansGrain(
         try
         {
             var training = await SampleAsync(run, topology, request, points, cancel);
-            if (request.Verbose)
+            if (request.Options.Verbose)
             {
                 LogSampled(Name, training, points, clock.Elapsed.TotalSeconds);
             }
-            if (training < (long)k * request.MinPointsPerCentroid)
+            if (training < (long)k * request.Options.MinPointsPerCentroid)
             {
-                LogTooFewPoints(Name, training, k, request.MinPointsPerCentroid);
+                LogTooFewPoints(Name, training, k, request.Options.MinPointsPerCentroid);
             }
 
             (float[] Centroids, double[] Objective)? best = null;
             var runObjectives = new List<double>();
-            for (redo = 0; redo < request.Redo; redo++)
+            for (redo = 0; redo < request.Options.Redo; redo++)
             {
-                var centroids = request.InitialCentroids?.Values.ToArray() ?? await InitialCentroidsAsync(run, topology, k, d, KMeansRows.InitSeed(request.Seed, redo), cancel);
-                if (request.Spherical)
+                var centroids = request.Options.InitialCentroids?.ToArray() ?? await InitialCentroidsAsync(run, topology, k, d, KMeansRows.InitSeed(request.Options.Seed, redo), cancel);
+                if (request.Options.Spherical)
                 {
                     KMeansReduce.Normalize(centroids, d);
                 }
                 var objective = new List<double>();
-                for (iteration = 1; iteration <= request.Iterations; iteration++)
+                for (iteration = 1; iteration <= request.Options.Iterations; iteration++)
                 {
                     cancel.ThrowIfCancellationRequested();
                     var batch = VectorBatch.FromRows(centroids, d);
-                    var partials = await topology.FanOutAsync(GrainFactory, (shard, _, _) => shard.KMeansStepAsync(run, batch, request.Spherical), Policy, cancel);
+                    var partials = await topology.FanOutAsync(GrainFactory, (shard, _, _) => shard.KMeansStepAsync(run, batch, request.Options.Spherical), Policy, cancel);
                     var (sums, counts, value) = KMeansReduce.Combine(partials.Values, k, d);
-                    (centroids, var split) = KMeansReduce.Centroids(sums, counts, d, request.Spherical);
+                    (centroids, var split) = KMeansReduce.Centroids(sums, counts, d, request.Options.Spherical);
                     objective.Add(value);
                     metrics.KMeansIteration(Name);
                     _progress = _progress with { State = KMeansState.Iterating, Redo = redo, Iteration = iteration, Objective = [.. objective] };
-                    if (request.Verbose)
+                    if (request.Options.Verbose)
                     {
                         LogIteration(Name, redo, iteration, value, split, clock.Elapsed.TotalSeconds);
                     }
                 }
 
                 runObjectives.Add(objective[^1]);
-                var better = request.Spherical ? objective[^1] > best?.Objective[^1] : objective[^1] < best?.Objective[^1];
+                var better = request.Options.Spherical ? objective[^1] > best?.Objective[^1] : objective[^1] < best?.Objective[^1];
                 if (best is null || better)
                 {
                     best = (centroids, [.. objective]);
@@ -261,7 +245,7 @@ public sealed partial class KMeansGrain(
             var final = VectorBatch.FromRows(best!.Value.Centroids, d);
             var sizes = new long[k];
             var assigned = await topology.FanOutAsync(
-                GrainFactory, (shard, _, _) => shard.KMeansAssignAsync(topology.Generation, run, request.Ids, final, request.Spherical, request.StoreAssignments), Policy, cancel);
+                GrainFactory, (shard, _, _) => shard.KMeansAssignAsync(topology.Generation, run, request.Ids, final, request.Options.Spherical, request.StoreAssignments), Policy, cancel);
             foreach (var shardSizes in assigned.Values)
             {
                 for (var c = 0; c < k; c++)
@@ -280,7 +264,7 @@ public sealed partial class KMeansGrain(
                 RunObjectives = [.. runObjectives],
                 Sizes = sizes,
                 TrainingPoints = training,
-                Spherical = request.Spherical,
+                Spherical = request.Options.Spherical,
                 Completed = DateTime.UtcNow,
             };
             await state.WriteStateAsync(CancellationToken.None);
@@ -311,8 +295,8 @@ public sealed partial class KMeansGrain(
     /// </summary>
     private async Task<long> SampleAsync(Guid run, ShardTopology topology, KMeansRequest request, long points, CancellationToken cancel)
     {
-        var seed = KMeansRows.SampleSeed(request.Seed);
-        var wanted = Math.Min(points, (long)request.K * request.MaxPointsPerCentroid);
+        var seed = KMeansRows.SampleSeed(request.Options.Seed);
+        var wanted = Math.Min(points, (long)request.K * request.Options.MaxPointsPerCentroid);
         var take = (int)Math.Min(wanted, int.MaxValue);
         var keys = await topology.FanOutAsync(GrainFactory, (shard, _, _) => shard.KMeansKeysAsync(topology.Generation, run, request.Ids, seed, take), Policy, cancel);
         var found = keys.Values.Sum(k => k.Count);

@@ -38,28 +38,9 @@ public sealed partial class VectorIndexClient
         CancellationToken cancellationToken = default)
     {
         options ??= new FaissKMeansOptions();
-        VectorBatch? initial = null;
-        if (options.InitialCentroids is { } centroids)
-        {
-            var spec = await TryGetSpecAsync(name) ?? throw new IndexNotFoundException(name);
-            initial = VectorBatch.FromRows(centroids, spec.Dimension);
-        }
-
+        options.Validate();
         var grain = KMeans(name);
-        var run = await grain.StartAsync(new KMeansRequest
-        {
-            K = k,
-            Iterations = options.Iterations,
-            Redo = options.Redo,
-            Seed = options.Seed,
-            Spherical = options.Spherical,
-            MinPointsPerCentroid = options.MinPointsPerCentroid,
-            MaxPointsPerCentroid = options.MaxPointsPerCentroid,
-            Verbose = options.Verbose,
-            InitialCentroids = initial,
-            Ids = ids,
-            StoreAssignments = storeAssignments,
-        });
+        var run = await grain.StartAsync(new KMeansRequest { K = k, Options = options, Ids = ids, StoreAssignments = storeAssignments });
 
         var cancelled = false;
         var started = System.Diagnostics.Stopwatch.StartNew();

@@ -1,44 +1,20 @@
 namespace OrleansVectors.GrainInterfaces;
 
-/// <summary>
-/// A k-means run over an index's vectors, with the options of the seed's <c>FaissKMeans</c> (faiss's
-/// <c>Clustering</c> parameters and defaults).
-/// </summary>
-[GenerateSerializer, Immutable, Alias("ov.KMeansRequest")]
+/// <summary>A k-means run over an index's vectors, with the options of the seed's <c>FaissKMeans</c> (faiss's <c>Clustering</c> parameters and defaults).</summary>
+[GenerateSerializer, Alias("ov.KMeansRequest")]
 public sealed record KMeansRequest
 {
     /// <summary>Number of clusters, 1 to the number of vectors clustered.</summary>
     [Id(0)] public int K { get; init; }
 
-    /// <summary>Lloyd iterations per run (faiss's niter, default 25).</summary>
-    [Id(1)] public int Iterations { get; init; } = 25;
-
-    /// <summary>Runs from different initial centroids; the best objective wins (faiss's nredo, default 1).</summary>
-    [Id(2)] public int Redo { get; init; } = 1;
-
-    /// <summary>Seed of the sampling and the initial centroids (default 1234).</summary>
-    [Id(3)] public int Seed { get; init; } = 1234;
-
-    /// <summary>Assign by inner product and renormalize centroids after each iteration (default false).</summary>
-    [Id(4)] public bool Spherical { get; init; }
-
-    /// <summary>Below this many training points per centroid the run warns (default 39).</summary>
-    [Id(5)] public int MinPointsPerCentroid { get; init; } = 39;
-
-    /// <summary>Above this many points per centroid the run trains on a sample of k × this many points (default 256).</summary>
-    [Id(6)] public int MaxPointsPerCentroid { get; init; } = 256;
-
-    /// <summary>Log each iteration on the coordinating silo (default false).</summary>
-    [Id(7)] public bool Verbose { get; init; }
-
-    /// <summary>Initial centroids (K rows of the index's dimension), or null to sample them from the vectors.</summary>
-    [Id(8)] public VectorBatch? InitialCentroids { get; init; }
+    /// <summary>faiss's k-means options; <see cref="FaissKMeansOptions.InitialCentroids"/> has K rows of the index's dimension when given.</summary>
+    [Id(1)] public FaissKMeansOptions Options { get; init; } = new();
 
     /// <summary>Cluster only these ids (each must exist), or null for every vector of the index.</summary>
-    [Id(9)] public long[]? Ids { get; init; }
+    [Id(2)] public long[]? Ids { get; init; }
 
     /// <summary>Keep every vector's cluster on its shard when the run ends, for member and assignment lookups without recomputing.</summary>
-    [Id(10)] public bool StoreAssignments { get; init; } = true;
+    [Id(3)] public bool StoreAssignments { get; init; } = true;
 }
 
 /// <summary>Where a k-means run is.</summary>

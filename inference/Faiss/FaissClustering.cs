@@ -29,10 +29,7 @@ public static class FaissClustering
             throw new ArgumentOutOfRangeException(nameof(k), k, $"k-means with k={k} needs at least {k} vectors; {n} were given.");
         }
 
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.Iterations, 1, nameof(options.Iterations));
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.Redo, 1, nameof(options.Redo));
-        ArgumentOutOfRangeException.ThrowIfNegative(options.MinPointsPerCentroid, nameof(options.MinPointsPerCentroid));
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.MaxPointsPerCentroid, 1, nameof(options.MaxPointsPerCentroid));
+        options.Validate();
 
         var centroids = new float[k * dimension];
         if (options.InitialCentroids is { } initial)
