@@ -69,5 +69,22 @@ internal static class Golden
         }
     }
 
+    /// <summary>
+    /// Asserts same shape and values within <paramref name="relative"/> of the largest expected magnitude: for outputs
+    /// such as PCA projections, whose error comes from the whole input (an eigen-decomposition through the machine's
+    /// BLAS kernels), not from each element's own size.
+    /// </summary>
+    public static void AssertCloseToScale(Tensor expected, Tensor actual, double relative)
+    {
+        Assert.Equal(expected.shape, actual.shape);
+        var e = Floats(expected);
+        var a = Floats(actual);
+        var tolerance = relative * e.Max(Math.Abs);
+        for (var i = 0; i < e.Length; i++)
+        {
+            Assert.True(Math.Abs(e[i] - a[i]) <= tolerance, $"element {i}: expected {e[i]}, got {a[i]} (tolerance {tolerance:g3})");
+        }
+    }
+
     private sealed record Entry(long[] Shape, string DType);
 }
