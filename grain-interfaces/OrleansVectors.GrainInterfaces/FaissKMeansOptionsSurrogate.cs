@@ -5,17 +5,15 @@ namespace OrleansVectors.GrainInterfaces;
 /// in-process API references without Orleans, so it travels through this surrogate.
 /// </summary>
 [GenerateSerializer, Alias("ov.FaissKMeansOptions")]
-internal struct FaissKMeansOptionsSurrogate
-{
-    [Id(0)] public int Iterations;
-    [Id(1)] public int Redo;
-    [Id(2)] public int Seed;
-    [Id(3)] public bool Spherical;
-    [Id(4)] public int MinPointsPerCentroid;
-    [Id(5)] public int MaxPointsPerCentroid;
-    [Id(6)] public bool Verbose;
-    [Id(7)] public float[]? InitialCentroids;
-}
+internal readonly record struct FaissKMeansOptionsSurrogate(
+    [property: Id(0)] int Iterations,
+    [property: Id(1)] int Redo,
+    [property: Id(2)] int Seed,
+    [property: Id(3)] bool Spherical,
+    [property: Id(4)] int MinPointsPerCentroid,
+    [property: Id(5)] int MaxPointsPerCentroid,
+    [property: Id(6)] bool Verbose,
+    [property: Id(7)] float[]? InitialCentroids);
 
 /// <summary>Converts <see cref="FaissKMeansOptions"/> to and from its surrogate.</summary>
 [RegisterConverter]
@@ -35,15 +33,6 @@ internal sealed class FaissKMeansOptionsConverter : IConverter<FaissKMeansOption
     };
 
     /// <inheritdoc/>
-    public FaissKMeansOptionsSurrogate ConvertToSurrogate(in FaissKMeansOptions value) => new()
-    {
-        Iterations = value.Iterations,
-        Redo = value.Redo,
-        Seed = value.Seed,
-        Spherical = value.Spherical,
-        MinPointsPerCentroid = value.MinPointsPerCentroid,
-        MaxPointsPerCentroid = value.MaxPointsPerCentroid,
-        Verbose = value.Verbose,
-        InitialCentroids = value.InitialCentroids,
-    };
+    public FaissKMeansOptionsSurrogate ConvertToSurrogate(in FaissKMeansOptions value) => new(
+        value.Iterations, value.Redo, value.Seed, value.Spherical, value.MinPointsPerCentroid, value.MaxPointsPerCentroid, value.Verbose, value.InitialCentroids);
 }
