@@ -8,6 +8,9 @@ namespace OrleansVectors.Cli;
 /// <summary>A command's work, given its parsed command line, the session it connects through and the Ctrl+C token.</summary>
 internal delegate Task<int> CommandBody(ParseResult parseResult, ClusterSession cluster, CancellationToken cancellationToken);
 
+/// <summary>The work of a command on one index, given the index's name (the command's first argument).</summary>
+internal delegate Task<int> IndexCommandBody(ParseResult parseResult, string index, ClusterSession cluster, CancellationToken cancellationToken);
+
 /// <summary>
 /// Runs commands once their command line has parsed: a session that connects when the command asks, and each
 /// failure reported in one line and turned into its <see cref="ExitCodes"/> value.
@@ -17,6 +20,27 @@ internal sealed class CommandRunner(ConnectionOptions connection, ClusterConnect
     /// <summary>Makes <paramref name="body"/> the action of <paramref name="command"/>.</summary>
     public void SetAction(Command command, CommandBody body) =>
         command.SetAction((parseResult, cancellationToken) => RunAsync(parseResult, body, cancellationToken));
+
+    /// <summary>A command whose first argument is an index's name, then <paramref name="symbols"/> (arguments and options).</summary>
+    public Command IndexCommand(string name, string description, IEnumerable<Symbol> symbols, IndexCommandBody body)
+    {
+        var index = new Argument<string>("index") { Description = "The index's name." };
+        var command = new Command(name, description) { index };
+        foreach (var symbol in symbols)
+        {
+            if (symbol is Argument argument)
+            {
+                command.Add(argument);
+            }
+            else
+            {
+                command.Add((Option)symbol);
+            }
+        }
+
+        SetAction(command, (parseResult, cluster, cancellationToken) => body(parseResult, parseResult.GetRequiredValue(index), cluster, cancellationToken));
+        return command;
+    }
 
     private async Task<int> RunAsync(ParseResult parseResult, CommandBody body, CancellationToken cancellationToken)
     {

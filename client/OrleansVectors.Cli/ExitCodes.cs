@@ -18,6 +18,10 @@ internal static class ExitCodes
     /// </summary>
     public const int Usage = 2;
 
-    /// <summary>Interrupted (Ctrl+C or SIGTERM): the command was cancelled, on the cluster too where it runs there (<c>kmeans</c>).</summary>
+    /// <summary>
+    /// Interrupted (Ctrl+C or SIGTERM): the command stopped, <c>kmeans</c> after cancelling its run on the cluster. A
+    /// command that does not stop within <see cref="OvxCommandLine"/>'s grace is ended by System.CommandLine, with 130
+    /// after Ctrl+C and 143 after SIGTERM.
+    /// </summary>
     public const int Interrupted = 130;
 }

@@ -25,11 +25,11 @@ internal sealed class OvxCommandLine
             Exit codes: 0 done, 1 the command failed (one line says why), 2 the command line is wrong (nothing was sent), 130 interrupted.
             """)
         {
-            CreateCommand.Build(runner),
-            IngestCommand.Build(runner),
-            QueryCommand.Build(runner),
-            StatsCommand.Build(runner),
-            DropCommand.Build(runner),
+            IndexCommands.BuildCreate(runner),
+            IndexCommands.BuildIngest(runner),
+            IndexCommands.BuildQuery(runner),
+            IndexCommands.BuildStats(runner),
+            IndexCommands.BuildDrop(runner),
             SnapshotCommands.BuildSnapshot(runner),
             SnapshotCommands.BuildList(runner),
             SnapshotCommands.BuildRestore(runner),

@@ -8,8 +8,7 @@ namespace OrleansVectors.Cli;
 /// <summary>Arguments and options several commands take, made fresh for each command (a symbol has one parent).</summary>
 internal static class ToolOptions
 {
-    public static Argument<string> Index() => new("index") { Description = "The index's name." };
-
+    /// <summary>--json: the result as JSON (<see cref="ToolJson"/>) instead of tables.</summary>
     public static Option<bool> Json() => new("--json") { Description = "Write the result as one JSON document (camelCase properties) instead of tables." };
 
     /// <summary>

@@ -11,26 +11,18 @@ namespace OrleansVectors.Client.Tests;
 /// </summary>
 public sealed class ToolParsingTests
 {
-    [Fact]
-    public async Task An_unknown_option_fails_at_once_naming_it_and_the_option_meant_without_connecting()
+    [Theory]
+    [InlineData(new[] { "create", "x", "--dim", "4", "--shard", "4" }, "unknown option '--shard'", "did you mean '--shards'?")]
+    [InlineData(new[] { "craete", "x", "--dim", "4" }, "unknown command 'craete'", "did you mean 'create'?")]
+    [InlineData(new[] { "query", "i", "q.csv", "--limti", "3" }, "unknown option '--limti'", "did you mean '--limit'?")]
+    [InlineData(new[] { "stat", "i" }, "unknown command 'stat'", "did you mean 'stats'?")]
+    public async Task An_unknown_word_fails_at_once_naming_it_and_the_word_meant_without_connecting(string[] args, string unknown, string suggestion)
     {
-        var run = await RunAsync("create", "x", "--dim", "4", "--shard", "4");
+        var run = await RunAsync(args);
 
         Assert.Equal(ExitCodes.Usage, run.Code);
-        Assert.Contains("unknown option '--shard'", run.Error, StringComparison.Ordinal);
-        Assert.Contains("did you mean '--shards'?", run.Error, StringComparison.Ordinal);
-        Assert.Empty(run.Connections);
-        Assert.True(run.Elapsed < TimeSpan.FromSeconds(1), $"took {run.Elapsed}");
-    }
-
-    [Fact]
-    public async Task An_unknown_command_fails_at_once_naming_it_and_the_command_meant_without_connecting()
-    {
-        var run = await RunAsync("craete", "x", "--dim", "4");
-
-        Assert.Equal(ExitCodes.Usage, run.Code);
-        Assert.Contains("unknown command 'craete'", run.Error, StringComparison.Ordinal);
-        Assert.Contains("did you mean 'create'?", run.Error, StringComparison.Ordinal);
+        Assert.Contains(unknown, run.Error, StringComparison.Ordinal);
+        Assert.Contains(suggestion, run.Error, StringComparison.Ordinal);
         Assert.Empty(run.Connections);
         Assert.True(run.Elapsed < TimeSpan.FromSeconds(1), $"took {run.Elapsed}");
     }

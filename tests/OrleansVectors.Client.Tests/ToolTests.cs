@@ -10,10 +10,7 @@ public sealed class ToolTests
     [Fact]
     public async Task With_no_gateway_listening_the_tool_gives_up_in_seconds_with_one_line()
     {
-        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop(); // nothing listens there now
+        var port = UnusedPort();
 
         var tool = Path.Combine(AppContext.BaseDirectory, "ovx.dll");
         var start = new ProcessStartInfo("dotnet", [tool, "--gateways", $"{port}", "--connect-timeout", "3", "stats", "anything"])
@@ -59,10 +56,7 @@ public sealed class ToolTests
     [Fact]
     public async Task The_connect_timeout_comes_from_OVX_CONNECT_TIMEOUT_as_the_help_says()
     {
-        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop(); // nothing listens there now
+        var port = UnusedPort();
 
         var (code, output, _) = await RunToolWithEnvironmentAsync(new() { ["OVX_CONNECT_TIMEOUT"] = "2", ["OVX_GATEWAYS"] = $"{port}" }, "stats", "anything");
         Assert.Equal(1, code);
@@ -183,16 +177,16 @@ public sealed class ToolTests
 
     private static async Task<(int Code, string Output)> RunToolAsync(params string[] arguments)
     {
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "ovx.dll"), .. arguments])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.Environment["COLUMNS"] = "400";
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
-        return (process.ExitCode, (await output + errors).ReplaceLineEndings(" "));
+        var (code, output, errors) = await RunToolWithEnvironmentAsync([], arguments);
+        return (code, (output + errors).ReplaceLineEndings(" "));
+    }
+
+    private static int UnusedPort()
+    {
+        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        probe.Start();
+        var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        probe.Stop(); // nothing listens there now
+        return port;
     }
 }

@@ -51,7 +51,7 @@ internal static class DemoCommand
                 task.Value = referenceRows.Length;
             });
         ingest.Stop();
-        StatsCommand.Print(await client.DescribeIndexAsync(IndexName));
+        IndexCommands.Print(await client.DescribeIndexAsync(IndexName));
         AnsiConsole.MarkupLineInterpolated($"ingest: {referenceRows.Length:N0} vectors in {ingest.Elapsed.TotalMilliseconds:N0} ms ({referenceRows.Length / ingest.Elapsed.TotalSeconds:N0} vectors/s, batches of 100)");
 
         // k-NN classification of the held-out digits

@@ -11,12 +11,9 @@ internal static class ExportImportCommands
 {
     public static Command BuildExport(CommandRunner runner)
     {
-        var index = ToolOptions.Index();
         var path = new Argument<string>("file") { Description = "The faiss file to write (Flat, PQ and SQ indexes export)." };
-        var command = new Command("export", "Write all of an index's vectors and ids as one faiss file.") { index, path };
-        runner.SetAction(command, async (parseResult, cluster, cancellationToken) =>
+        return runner.IndexCommand("export", "Write all of an index's vectors and ids as one faiss file.", [path], async (parseResult, name, cluster, cancellationToken) =>
         {
-            var name = parseResult.GetRequiredValue(index);
             var file = Path.GetFullPath(parseResult.GetRequiredValue(path));
             var client = await cluster.ConnectAsync();
             var stopwatch = Stopwatch.StartNew();
@@ -37,19 +34,15 @@ internal static class ExportImportCommands
             AnsiConsole.MarkupLineInterpolated($"exported {count:N0} vectors to {file} ({new FileInfo(file).Length / 1048576.0:N1} MiB) in {stopwatch.Elapsed.TotalSeconds:0.0} s");
             return ExitCodes.Success;
         });
-        return command;
     }
 
     public static Command BuildImport(CommandRunner runner)
     {
-        var index = ToolOptions.Index();
         var path = new Argument<string>("file") { Description = "A faiss file (Flat, HNSW, PQ, SQ; IVF files cannot be read back)." };
         var shards = new Option<int?>("--shards") { Description = "Shards of the index when the import creates it (default 1).", HelpName = "n" };
         var factory = new Option<string>("--factory") { Description = "Factory string of the index when the import creates it (default Flat).", HelpName = "spec" };
-        var command = new Command("import", "Add a faiss file's vectors to an index, creating it when missing.") { index, path, shards, factory };
-        runner.SetAction(command, async (parseResult, cluster, cancellationToken) =>
+        return runner.IndexCommand("import", "Add a faiss file's vectors to an index, creating it when missing.", [path, shards, factory], async (parseResult, name, cluster, cancellationToken) =>
         {
-            var name = parseResult.GetRequiredValue(index);
             var file = parseResult.GetRequiredValue(path);
             IndexSpec? spec = null;
             if (parseResult.GetValue(factory) is not null || parseResult.GetValue(shards) is not null)
@@ -82,6 +75,5 @@ internal static class ExportImportCommands
             AnsiConsole.MarkupLineInterpolated($"imported {count:N0} vectors in {stopwatch.Elapsed.TotalSeconds:0.0} s; index holds {await client.CountAsync(name):N0}");
             return ExitCodes.Success;
         });
-        return command;
     }
 }

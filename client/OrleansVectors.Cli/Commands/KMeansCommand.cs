@@ -14,7 +14,6 @@ internal static class KMeansCommand
     public static Command Build(CommandRunner runner)
     {
         var defaults = new FaissKMeansOptions();
-        var index = ToolOptions.Index();
         var k = ToolOptions.Integer("--k", "Clusters to find.", null, 1);
         var iterations = ToolOptions.Integer("--iterations", "Iterations of each run.", defaults.Iterations);
         var redo = ToolOptions.Integer("--redo", "Runs from different seeds; the best objective wins.", defaults.Redo);
@@ -23,13 +22,9 @@ internal static class KMeansCommand
         var maxPoints = ToolOptions.Integer("--max-points", "Above this many points per centroid the training set is a sample.", defaults.MaxPointsPerCentroid);
         var minPoints = ToolOptions.Integer("--min-points", "Below this many training points per centroid faiss warns.", defaults.MinPointsPerCentroid);
         var json = ToolOptions.Json();
-        var command = new Command("kmeans", "k-means over an index on the cluster: progress, cluster sizes, objective curve (Ctrl+C cancels the run).")
+        const string Description = "k-means over an index on the cluster: progress, cluster sizes, objective curve (Ctrl+C cancels the run).";
+        return runner.IndexCommand("kmeans", Description, [k, iterations, redo, seed, spherical, maxPoints, minPoints, json], async (parseResult, name, cluster, cancellationToken) =>
         {
-            index, k, iterations, redo, seed, spherical, maxPoints, minPoints, json,
-        };
-        runner.SetAction(command, async (parseResult, cluster, cancellationToken) =>
-        {
-            var name = parseResult.GetRequiredValue(index);
             var clusters = parseResult.GetValue(k);
             var options = new FaissKMeansOptions
             {
@@ -55,7 +50,6 @@ internal static class KMeansCommand
             Print(await RunWithProgressAsync(client, name, clusters, options, cancellationToken), stopwatch.Elapsed);
             return ExitCodes.Success;
         });
-        return command;
     }
 
     private static Task<KMeansResult> RunWithProgressAsync(VectorIndexClient client, string name, int k, FaissKMeansOptions options, CancellationToken cancellationToken) =>

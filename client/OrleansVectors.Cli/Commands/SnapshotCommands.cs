@@ -9,30 +9,20 @@ namespace OrleansVectors.Cli.Commands;
 /// <summary>ovx snapshot, snapshots, restore and save: an index's committed versions.</summary>
 internal static class SnapshotCommands
 {
-    public static Command BuildSnapshot(CommandRunner runner)
-    {
-        var index = ToolOptions.Index();
-        var command = new Command("snapshot", "Snapshot an index now (snapshots also run on their own).") { index };
-        runner.SetAction(command, async (parseResult, cluster, _) =>
+    public static Command BuildSnapshot(CommandRunner runner) =>
+        runner.IndexCommand("snapshot", "Snapshot an index now (snapshots also run on their own).", [], async (_, name, cluster, _) =>
         {
-            var name = parseResult.GetRequiredValue(index);
             var client = await cluster.ConnectAsync();
             Print(await WithSpinnerAsync($"snapshot of {name}", () => client.SnapshotAsync(name)), "committed");
             return ExitCodes.Success;
         });
-        return command;
-    }
 
     public static Command BuildList(CommandRunner runner)
     {
-        var index = ToolOptions.Index();
         var json = ToolOptions.Json();
-        var command = new Command("snapshots", "An index's retained versions and saved snapshots.") { index, json };
-        runner.SetAction(command, async (parseResult, cluster, _) =>
+        return runner.IndexCommand("snapshots", "An index's retained versions and saved snapshots.", [json], async (parseResult, name, cluster, _) =>
         {
-            var name = parseResult.GetRequiredValue(index);
-            var client = await cluster.ConnectAsync();
-            var snapshots = await client.ListSnapshotsAsync(name);
+            var snapshots = await (await cluster.ConnectAsync()).ListSnapshotsAsync(name);
             if (parseResult.GetValue(json))
             {
                 ToolJson.Write(parseResult, new SnapshotsJson(name, [.. snapshots.Select(s => new SnapshotJson(s.Version, s.Name, s.Created.ToUniversalTime(), s.Count, s.Bytes))]));
@@ -53,25 +43,21 @@ internal static class SnapshotCommands
             AnsiConsole.Write(table);
             return ExitCodes.Success;
         });
-        return command;
     }
 
     public static Command BuildRestore(CommandRunner runner)
     {
-        var index = ToolOptions.Index();
         var version = new Option<long?>("--version") { Description = "The retained version to go back to (default: the newest).", HelpName = "n" };
         var saved = new Option<string>("--name") { Description = "A saved snapshot to load instead of a version.", HelpName = "snapshot" };
-        var command = new Command("restore", "Put an index back to a retained version or a saved snapshot.") { index, version, saved };
-        command.Validators.Add(result =>
+        saved.Validators.Add(result =>
         {
-            if (result.GetValue(version) is not null && result.GetValue(saved) is not null)
+            if (result.GetValue(version) is not null)
             {
                 result.AddError("Give --version or --name, not both.");
             }
         });
-        runner.SetAction(command, async (parseResult, cluster, _) =>
+        return runner.IndexCommand("restore", "Put an index back to a retained version or a saved snapshot.", [version, saved], async (parseResult, name, cluster, _) =>
         {
-            var name = parseResult.GetRequiredValue(index);
             var client = await cluster.ConnectAsync();
             if (parseResult.GetValue(saved) is { } snapshot)
             {
@@ -84,23 +70,18 @@ internal static class SnapshotCommands
             Print(await WithSpinnerAsync($"restore of {name} to version {target}", () => client.RestoreAsync(name, target)), "restored; committed as version");
             return ExitCodes.Success;
         });
-        return command;
     }
 
     public static Command BuildSave(CommandRunner runner)
     {
-        var index = ToolOptions.Index();
         var snapshotName = new Argument<string>("name") { Description = "The saved snapshot's name." };
-        var command = new Command("save", "Keep a snapshot under a name, past retention and drop.") { index, snapshotName };
-        runner.SetAction(command, async (parseResult, cluster, _) =>
+        return runner.IndexCommand("save", "Keep a snapshot under a name, past retention and drop.", [snapshotName], async (parseResult, name, cluster, _) =>
         {
-            var name = parseResult.GetRequiredValue(index);
             var saved = parseResult.GetRequiredValue(snapshotName);
             var client = await cluster.ConnectAsync();
             Print(await WithSpinnerAsync($"save of {name} as '{saved}'", () => client.SaveAsync(name, saved)), $"saved as '{saved}', version");
             return ExitCodes.Success;
         });
-        return command;
     }
 
     private static async Task<T> WithSpinnerAsync<T>(string what, Func<Task<T>> work)
