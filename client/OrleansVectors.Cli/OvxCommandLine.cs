@@ -20,9 +20,9 @@ internal sealed class OvxCommandLine
         var connection = new ConnectionOptions();
         var runner = new CommandRunner(connection, connect);
         Root = new RootCommand(
-            """
+            $"""
             ovx: the command-line tool of an OrleansVectors cluster.
-            Exit codes: 0 done, 1 the command failed (one line says why), 2 the command line is wrong (nothing was sent), 130 interrupted.
+            Exit codes: {ExitCodes.Success} done, {ExitCodes.Failed} the command failed (one line says why), {ExitCodes.Usage} the command line is wrong (nothing was sent), {ExitCodes.Interrupted} interrupted.
             """)
         {
             IndexCommands.BuildCreate(runner),
