@@ -1,10 +1,11 @@
+using System.CommandLine;
 using System.Diagnostics;
 using OrleansVectors.Client;
 using OrleansVectors.GrainInterfaces;
 using OrleansVectors.Inference.Faiss;
 using Spectre.Console;
 
-namespace OrleansVectors.Cli;
+namespace OrleansVectors.Cli.Commands;
 
 /// <summary>
 /// The main job: the handwritten-digits data set (1 797 images of 8×8 pixels) through the cluster. Four of every
@@ -12,15 +13,22 @@ namespace OrleansVectors.Cli;
 /// nearest-neighbour classification, threshold matches, and agreement with an in-process faiss index over the same
 /// vectors.
 /// </summary>
-internal static class Demo
+internal static class DemoCommand
 {
     private const string IndexName = "digits";
     private const float MatchRadius = 400f;
 
-    public static async Task<int> Run(VectorIndexClient client, Arguments arguments)
+    public static Command Build(CommandRunner runner)
     {
-        var shards = arguments.Int("shards", 3);
-        var k = arguments.Int("k", 10);
+        var shards = ToolOptions.Integer("--shards", "Shards of the digits index.", 3);
+        var k = ToolOptions.Integer("--k", "Neighbours per query.", 10, 1);
+        var command = new Command("demo", "The handwritten-digits job: ingest, k-NN, matches, and a check against in-process faiss (exit 1 when they differ).") { shards, k };
+        runner.SetAction(command, async (parseResult, cluster, _) => await RunAsync(await cluster.ConnectAsync(), parseResult.GetValue(shards), parseResult.GetValue(k)));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(VectorIndexClient client, int shards, int k)
+    {
         var data = VectorFiles.Read(Path.Combine(AppContext.BaseDirectory, "data", "digits.csv.gz"), lastColumnIsLabel: true);
         var d = data.Dimension;
         var referenceRows = Enumerable.Range(0, data.Count).Where(i => i % 5 != 0).ToArray();
@@ -43,7 +51,7 @@ internal static class Demo
                 task.Value = referenceRows.Length;
             });
         ingest.Stop();
-        Commands.Print(await client.DescribeIndexAsync(IndexName));
+        IndexCommands.Print(await client.DescribeIndexAsync(IndexName));
         AnsiConsole.MarkupLineInterpolated($"ingest: {referenceRows.Length:N0} vectors in {ingest.Elapsed.TotalMilliseconds:N0} ms ({referenceRows.Length / ingest.Elapsed.TotalSeconds:N0} vectors/s, batches of 100)");
 
         // k-NN classification of the held-out digits
@@ -86,7 +94,7 @@ internal static class Demo
         var agreeing = Enumerable.Range(0, expected.QueryCount).Count(q => SameTopK(expected, neighbours, q));
         var agreement = agreeing / (double)expected.QueryCount;
         AnsiConsole.MarkupLineInterpolated($"agreement with an in-process faiss Flat index: [bold]{agreement:P1}[/] of queries have the same top-{k} (ids, and distances within 1e-5)");
-        return agreement == 1.0 ? 0 : 1;
+        return agreement == 1.0 ? ExitCodes.Success : ExitCodes.Failed;
     }
 
     /// <summary>Same distances rank by rank, and the same ids apart from the order of equal distances.</summary>
