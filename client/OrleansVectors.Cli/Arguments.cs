@@ -1,5 +1,6 @@
 using System.Globalization;
 using OrleansVectors.Client.Hosting;
+using OrleansVectors.Connections;
 using OrleansVectors.GrainInterfaces;
 
 namespace OrleansVectors.Cli;
@@ -75,8 +76,8 @@ internal sealed class Arguments
                 ? port
                 : throw new ArgumentException($"--gateways takes TCP ports separated by commas; got '{p}'."))],
             StorageConnectionString = storage,
-            ClusterId = Setting("cluster-id") ?? ClusterConnectionOptions.DefaultId,
-            ServiceId = Setting("service-id") ?? ClusterConnectionOptions.DefaultId,
+            ClusterId = Setting("cluster-id") ?? ClusterConnectionOptions.DefaultClusterId,
+            ServiceId = Setting("service-id") ?? ClusterConnectionOptions.DefaultServiceId,
             Tls = new TlsCertificateFiles { Enabled = tls[0] is not null, CertificateFile = tls[0] ?? "", KeyFile = tls[1] ?? "", CaFile = tls[2] ?? "" },
             ApiKey = Setting("api-key"),
         };

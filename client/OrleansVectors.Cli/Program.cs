@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using OrleansVectors.Cli;
 using OrleansVectors.Client;
 using OrleansVectors.Client.Hosting;
@@ -37,7 +38,7 @@ try
         var unknown => throw new ArgumentException($"Unknown command '{unknown}'; see 'ovx help'."),
     };
 }
-catch (Exception e) when (e is ArgumentException or InvalidOperationException or IndexNotFoundException or ShardUnavailableException
+catch (Exception e) when (e is ArgumentException or OptionsValidationException or InvalidOperationException or IndexNotFoundException or ShardUnavailableException
     or IOException or InvalidDataException or FormatException or TimeoutException or OrleansException or UnauthorizedAccessException
     or ReplyTooLargeException or AddIncompleteException or KMeansFailedException or OperationCanceledException)
 {
