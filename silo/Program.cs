@@ -66,7 +66,7 @@ builder.Services.AddHealthChecks().AddCheck<ReadinessCheck>("cluster-and-shards"
 
 // metrics: the service's meter and Orleans', scraped at /metrics and pushed over OTLP when an endpoint is set
 var metrics = builder.Services.AddOpenTelemetry()
-    .ConfigureResource(resource => resource.AddService("orleansvectors-silo", serviceInstanceId: section[nameof(SiloSettings.Name)] ?? new SiloSettings().Name))
+    .ConfigureResource(resource => resource.AddService("orleansvectors-silo", serviceInstanceId: section[nameof(SiloSettings.Name)] ?? SiloSettings.DefaultName))
     .WithMetrics(meters =>
     {
         meters.AddMeter(OrleansVectorsMetrics.MeterName, "Microsoft.Orleans").AddPrometheusExporter();

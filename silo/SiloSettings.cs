@@ -17,9 +17,12 @@ public sealed class SiloSettings : ClusterSettings
     /// <summary>The configuration section these settings are bound from.</summary>
     public const string SectionName = "Silo";
 
+    /// <summary>The silo's name unless configured.</summary>
+    public const string DefaultName = "silo-0";
+
     /// <summary>The silo's name in logs, membership and metrics (on Kubernetes: the pod's name).</summary>
     [Required(ErrorMessage = "must not be empty")]
-    public string Name { get; set; } = "silo-0";
+    public string Name { get; set; } = DefaultName;
 
     /// <summary>Port for silo-to-silo traffic.</summary>
     [Range(1, 65535)]

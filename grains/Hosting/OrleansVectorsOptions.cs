@@ -24,7 +24,7 @@ public sealed class OrleansVectorsOptions
 
     /// <summary>
     /// Whether this silo advertises an accelerator, so shards prefer it: null (default) takes what
-    /// <see cref="IMachineCapabilities"/> found on this machine (an NVIDIA device node); set once the silo is built.
+    /// <see cref="IMachineCapabilities"/> finds on this machine (an NVIDIA device node), filled in when the options are created.
     /// </summary>
     public bool? Accelerator { get; set; }
 
