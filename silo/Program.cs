@@ -1,8 +1,7 @@
 using System.Net;
-using Azure.Data.Tables;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
-using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -13,7 +12,7 @@ using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using Orleans.Configuration;
-using OrleansVectors.Client.Hosting;
+using OrleansVectors.Connections;
 using OrleansVectors.Grains.Diagnostics;
 using OrleansVectors.Grains.Hosting;
 using OrleansVectors.Silo;
@@ -23,65 +22,42 @@ using OrleansVectors.Silo;
 // grains deactivate. README, "Deployment", lists every setting.
 // appsettings.json is read from beside the program, wherever it is started from
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
-var settings = builder.Configuration.GetSection("Silo").Get<SiloSettings>() ?? new SiloSettings();
-var validation = new SiloSettingsValidator().Validate(null, settings);
-if (validation.Failed)
-{
-    Console.Error.WriteLine($"Invalid silo settings: {validation.FailureMessage}");
-    return 2;
-}
+builder.Services.AddOptions<SiloSettings>().BindConfiguration(SiloSettings.SectionName).ValidateOnStart();
+builder.Services.AddSingleton<IValidateOptions<SiloSettings>, SiloSettingsValidator>();
 
-var dataDirectory = Path.GetFullPath(settings.DataDirectory);
-Directory.CreateDirectory(dataDirectory);
+// Which providers the silo is built with (membership, storage, Kubernetes) is decided here, from the raw
+// configuration; every value they use is read from the validated IOptions<SiloSettings> when the host starts, so a
+// setting that breaks its rule stops the silo at start with the setting's name and the rule.
+var section = builder.Configuration.GetSection(SiloSettings.SectionName);
+var clustering = section.GetValue(nameof(SiloSettings.Clustering), ClusteringKind.Localhost);
+var blobStorage = !string.IsNullOrWhiteSpace(section[nameof(SiloSettings.StorageConnectionString)]);
+var kubernetes = section.GetValue<bool>(nameof(SiloSettings.KubernetesHosting));
+
 // the HTTP endpoints start beside the silo, not after it: liveness answers while the silo joins its cluster
 builder.Services.Configure<HostOptions>(o => (o.ShutdownTimeout, o.ServicesStartConcurrently) = (TimeSpan.FromSeconds(30), true));
-builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenAnyIP(settings.HttpPort));
+builder.Services.AddOptions<KestrelServerOptions>().Configure<IOptions<SiloSettings>>((kestrel, settings) => kestrel.ListenAnyIP(settings.Value.HttpPort));
 builder.UseOrleans(silo =>
 {
-    silo.Configure<SiloOptions>(o => o.SiloName = settings.Name);
-    silo.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Silo:Membership"));
-    if (settings.Clustering == ClusteringKind.Localhost)
+    silo.Services.AddOptions<SiloOptions>().Configure<IOptions<SiloSettings>>((o, settings) => o.SiloName = settings.Value.Name);
+    silo.Services.AddOptions<EndpointOptions>().Configure<IOptions<SiloSettings>>((o, settings) => settings.Value.ConfigureEndpoints(o));
+    silo.Configure<ClusterMembershipOptions>(section.GetSection("Membership"));
+    silo.UseOrleansVectorsCluster<SiloSettings>(clustering, settings => new IPEndPoint(IPAddress.Loopback, settings.PrimarySiloPort));
+    if (kubernetes)
     {
-        var primary = settings.PrimarySiloPort == settings.SiloPort ? null : new IPEndPoint(IPAddress.Loopback, settings.PrimarySiloPort);
-        silo.UseLocalhostClustering(settings.SiloPort, settings.GatewayPort, primary, settings.ServiceId, settings.ClusterId);
+        silo.UseKubernetesHosting(k8s => k8s.Configure<IOptions<SiloSettings>>((o, settings) => o.DeleteDefunctSiloPods = settings.Value.KubernetesDeleteDefunctSiloPods));
+    }
+
+    silo.AddOrleansVectors();
+
+    // the models indexes may name: files in "models" under the data directory unless OrleansVectors:ModelDirectory says
+    silo.Services.AddOptions<OrleansVectorsOptions>().Configure<IOptions<SiloSettings>>((o, settings) => o.ModelDirectory ??= Path.Combine(settings.Value.DataPath, "models"));
+    if (blobStorage)
+    {
+        silo.AddOrleansVectorsAzureStorage(services => Settings(services).StorageConnectionString!, services => Settings(services).StorageContainer);
     }
     else
     {
-        silo.Configure<ClusterOptions>(o => (o.ClusterId, o.ServiceId) = (settings.ClusterId, settings.ServiceId));
-        silo.UseAzureStorageClustering(o => o.TableServiceClient = new TableServiceClient(settings.StorageConnectionString));
-        if (settings.AdvertisedAddress() is { } address)
-        {
-            silo.ConfigureEndpoints(address, settings.SiloPort, settings.GatewayPort, listenOnAnyHostAddress: true);
-        }
-        else
-        {
-            silo.ConfigureEndpoints(settings.SiloPort, settings.GatewayPort, listenOnAnyHostAddress: true);
-        }
-    }
-
-    if (settings.KubernetesHosting)
-    {
-        silo.UseKubernetesHosting(k8s => k8s.Configure(o => o.DeleteDefunctSiloPods = settings.KubernetesDeleteDefunctSiloPods));
-    }
-
-    if (settings.Tls.Enabled)
-    {
-        silo.UseTls(o => settings.Tls.Configure(o));
-    }
-
-    silo.AddOrleansVectors(o =>
-    {
-        // the models indexes may name: files in "models" under the data directory unless configured
-        o.ModelDirectory = Path.Combine(dataDirectory, "models");
-        builder.Configuration.GetSection("OrleansVectors").Bind(o);
-    });
-    if (string.IsNullOrWhiteSpace(settings.StorageConnectionString))
-    {
-        silo.AddOrleansVectorsFileStorage(dataDirectory);
-    }
-    else
-    {
-        silo.AddOrleansVectorsAzureStorage(settings.StorageConnectionString, settings.StorageContainer);
+        silo.AddOrleansVectorsFileStorage(services => Settings(services).DataPath);
     }
 });
 
@@ -90,7 +66,7 @@ builder.Services.AddHealthChecks().AddCheck<ReadinessCheck>("cluster-and-shards"
 
 // metrics: the service's meter and Orleans', scraped at /metrics and pushed over OTLP when an endpoint is set
 var metrics = builder.Services.AddOpenTelemetry()
-    .ConfigureResource(resource => resource.AddService("orleansvectors-silo", serviceInstanceId: settings.Name))
+    .ConfigureResource(resource => resource.AddService("orleansvectors-silo", serviceInstanceId: section[nameof(SiloSettings.Name)] ?? SiloSettings.DefaultName))
     .WithMetrics(meters =>
     {
         meters.AddMeter(OrleansVectorsMetrics.MeterName, "Microsoft.Orleans").AddPrometheusExporter();
@@ -100,27 +76,55 @@ var metrics = builder.Services.AddOpenTelemetry()
         }
     });
 
-var app = builder.Build();
-app.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = _ => false });
-app.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready"), ResponseWriter = ReadinessCheck.WriteAsync });
-app.MapPrometheusScrapingEndpoint("/metrics");
-
-var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
-var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("OrleansVectors.Silo");
-var readyFile = Path.Combine(dataDirectory, $"{settings.Name}.ready");
-lifetime.ApplicationStarted.Register(() =>
+// a setting that breaks its rule stops the host as it is built or started (whichever first reads the options)
+try
 {
-    File.WriteAllText(readyFile, $"{Environment.ProcessId}\n");
-    SiloLog.Started(logger, settings.Name, settings.Clustering, settings.SiloPort, settings.GatewayPort, settings.HttpPort, settings.Tls.Enabled);
-    if (OperatingSystem.IsLinux() && Environment.GetEnvironmentVariable("GLIBC_TUNABLES")?.Contains("glibc.malloc.hugetlb=1", StringComparison.Ordinal) != true)
+    var app = builder.Build();
+    app.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = _ => false });
+    app.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = check => check.Tags.Contains("ready"), ResponseWriter = ReadinessCheck.WriteAsync });
+    app.MapPrometheusScrapingEndpoint("/metrics");
+
+    var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
+    var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("OrleansVectors.Silo");
+    string? readyFile = null;
+    lifetime.ApplicationStarted.Register(() =>
     {
-        SiloLog.SmallPages(logger);
+        var settings = Settings(app.Services);
+        readyFile = Path.Combine(Directory.CreateDirectory(settings.DataPath).FullName, $"{settings.Name}.ready");
+        File.WriteAllText(readyFile, $"{Environment.ProcessId}\n");
+        SiloLog.Started(logger, settings.Name, settings.Clustering, settings.SiloPort, settings.GatewayPort, settings.HttpPort, settings.Tls.Enabled);
+        if (OperatingSystem.IsLinux() && Environment.GetEnvironmentVariable("GLIBC_TUNABLES")?.Contains("glibc.malloc.hugetlb=1", StringComparison.Ordinal) != true)
+        {
+            SiloLog.SmallPages(logger);
+        }
+    });
+    lifetime.ApplicationStopping.Register(() =>
+    {
+        if (readyFile is not null)
+        {
+            File.Delete(readyFile);
+        }
+    });
+
+    await app.RunAsync();
+    return 0;
+}
+catch (OptionsValidationException e)
+{
+    // a setting that breaks its rule: one line per failure, naming the section and the setting, and no stack trace
+    var name = e.OptionsType == typeof(SiloSettings) ? SiloSettings.SectionName
+        : e.OptionsType == typeof(OrleansVectorsOptions) ? OrleansVectorsOptions.SectionName
+        : e.OptionsType.Name;
+    Console.Error.WriteLine($"Invalid settings in {name}: the silo did not start.");
+    foreach (var failure in e.Failures)
+    {
+        Console.Error.WriteLine($"  {name}:{failure}");
     }
-});
-lifetime.ApplicationStopping.Register(() => File.Delete(readyFile));
-_ = app.Services.GetRequiredService<IOptions<OrleansVectorsOptions>>().Value; // validate before serving
-await app.RunAsync();
-return 0;
+
+    return 2;
+}
+
+static SiloSettings Settings(IServiceProvider services) => services.GetRequiredService<IOptions<SiloSettings>>().Value;
 
 /// <summary>Readiness as a health check: healthy once <see cref="SiloReadiness"/> has no reason to refuse traffic.</summary>
 internal sealed class ReadinessCheck(SiloReadiness readiness) : IHealthCheck

@@ -1,38 +1,43 @@
+using System.ComponentModel.DataAnnotations;
 using System.Net;
 using Microsoft.Extensions.Options;
-using OrleansVectors.Client.Hosting;
+using Orleans.Configuration;
+using OrleansVectors.Connections;
+using OrleansVectors.Grains.Hosting;
 
 namespace OrleansVectors.Silo;
 
-/// <summary>How this silo joins its cluster and where it keeps its data (configuration section "Silo"; environment variables Silo__SiloPort, …).</summary>
-public sealed class SiloSettings
+/// <summary>
+/// How this silo joins its cluster and where it keeps its data (configuration section <see cref="SectionName"/>;
+/// environment variables Silo__SiloPort, …), besides the clustering, ids and TLS it shares with clients
+/// (<see cref="ClusterSettings"/>). Validated when the silo starts by <see cref="SiloSettingsValidator"/>.
+/// </summary>
+public sealed class SiloSettings : ClusterSettings
 {
+    /// <summary>The configuration section these settings are bound from.</summary>
+    public const string SectionName = "Silo";
+
+    /// <summary>The silo's name unless configured.</summary>
+    public const string DefaultName = "silo-0";
+
     /// <summary>The silo's name in logs, membership and metrics (on Kubernetes: the pod's name).</summary>
-    public string Name { get; set; } = "silo-0";
-
-    /// <summary>
-    /// <see cref="ClusteringKind.Localhost"/> (the embedded default: a development cluster on this machine whose
-    /// membership the primary silo holds) or <see cref="ClusteringKind.AzureTable"/> (production: membership in the
-    /// storage account of <see cref="StorageConnectionString"/>).
-    /// </summary>
-    public ClusteringKind Clustering { get; set; } = ClusteringKind.Localhost;
-
-    /// <summary>The cluster's id: the silos and clients of one deployment share it.</summary>
-    public string ClusterId { get; set; } = ClusterConnectionOptions.DefaultId;
-
-    /// <summary>The service's id: stable across deployments (grain state is keyed by it).</summary>
-    public string ServiceId { get; set; } = ClusterConnectionOptions.DefaultId;
+    [Required(ErrorMessage = "must not be empty")]
+    public string Name { get; set; } = DefaultName;
 
     /// <summary>Port for silo-to-silo traffic.</summary>
+    [Range(1, 65535)]
     public int SiloPort { get; set; } = 11111;
 
     /// <summary>Port clients connect to.</summary>
+    [Range(1, 65535)]
     public int GatewayPort { get; set; } = 30000;
 
     /// <summary>Port of the HTTP endpoints: /healthz/live, /healthz/ready and /metrics (Prometheus).</summary>
+    [Range(1, 65535)]
     public int HttpPort { get; set; } = 8080;
 
     /// <summary>The primary silo's port, with localhost clustering; equal to <see cref="SiloPort"/> on the primary itself.</summary>
+    [Range(1, 65535)]
     public int PrimarySiloPort { get; set; } = 11111;
 
     /// <summary>
@@ -42,20 +47,20 @@ public sealed class SiloSettings
     public string? AdvertisedIPAddress { get; set; }
 
     /// <summary>
-    /// Where everything durable is kept when <see cref="StorageConnectionString"/> is empty (grain state, shard logs,
-    /// snapshots), and where the silo writes its ready file; shared by the silos of one machine.
+    /// Where everything durable is kept when <see cref="ClusterSettings.StorageConnectionString"/> is empty (grain state,
+    /// shard logs, snapshots), and where the silo writes its ready file; shared by the silos of one machine.
     /// </summary>
+    [Required(ErrorMessage = "must name a directory")]
     public string DataDirectory { get; set; } = "data";
 
     /// <summary>
-    /// An Azure Storage connection string (or "UseDevelopmentStorage=true" for a local Azurite): when set, grain
-    /// state, shard logs and snapshots all go to that account, and so does membership with AzureTable clustering;
-    /// when empty (the default), storage is files under <see cref="DataDirectory"/>.
+    /// The blob container for shard logs and snapshots when <see cref="ClusterSettings.StorageConnectionString"/> is set
+    /// (grain state goes to this name with "-grains" appended).
     /// </summary>
-    public string? StorageConnectionString { get; set; }
-
-    /// <summary>The blob container for shard logs and snapshots when <see cref="StorageConnectionString"/> is set.</summary>
-    public string StorageContainer { get; set; } = "orleansvectors";
+    [Required(ErrorMessage = "must name a blob container")]
+    [RegularExpression("^(?=.{3,56}$)[a-z0-9]+(-[a-z0-9]+)*$",
+        ErrorMessage = "must be a blob container name: 3-56 lowercase letters, digits and single hyphens, starting and ending with a letter or digit (\"-grains\" is appended for grain state)")]
+    public string StorageContainer { get; set; } = OrleansVectorsSiloBuilderExtensions.DefaultContainer;
 
     /// <summary>
     /// On Kubernetes: Orleans' Kubernetes hosting (names and ids from the pod, and silos whose pods are gone are
@@ -69,59 +74,56 @@ public sealed class SiloSettings
     /// </summary>
     public bool KubernetesDeleteDefunctSiloPods { get; set; }
 
-    /// <summary>Mutual TLS between silos and with clients (certificate, key and CA as PEM files).</summary>
-    public TlsCertificateFiles Tls { get; set; } = new();
+    /// <summary><see cref="DataDirectory"/> as a full path (relative to the working directory).</summary>
+    public string DataPath => Path.GetFullPath(DataDirectory);
 
     /// <summary>The address to advertise: <see cref="AdvertisedIPAddress"/>, POD_IP, or null for the host's own.</summary>
-    public IPAddress? AdvertisedAddress() =>
-        (string.IsNullOrWhiteSpace(AdvertisedIPAddress) ? Environment.GetEnvironmentVariable("POD_IP") : AdvertisedIPAddress) is { Length: > 0 } text
-            ? IPAddress.Parse(text)
-            : null;
-}
+    public IPAddress? AdvertisedAddress() => AdvertisedAddressText() is { Length: > 0 } text ? IPAddress.Parse(text) : null;
 
-/// <summary>Rejects settings the silo cannot start with, naming the setting.</summary>
-public sealed class SiloSettingsValidator : IValidateOptions<SiloSettings>
-{
     /// <inheritdoc/>
-    public ValidateOptionsResult Validate(string? name, SiloSettings options)
+    public override IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        var failures = new List<string>();
-        if (!Enum.IsDefined(options.Clustering))
+        foreach (var result in base.Validate(validationContext))
         {
-            failures.Add($"Silo:Clustering must be Localhost or AzureTable; got {options.Clustering}.");
+            yield return result;
         }
 
-        if (options.Clustering == ClusteringKind.AzureTable && string.IsNullOrWhiteSpace(options.StorageConnectionString))
+        if (AdvertisedAddressText() is { Length: > 0 } address && !IPAddress.TryParse(address, out _))
         {
-            failures.Add("Silo:Clustering AzureTable keeps membership in the storage account: set Silo:StorageConnectionString.");
+            yield return new ValidationResult($"(or POD_IP) must be an IP address; got '{address}'", [nameof(AdvertisedIPAddress)]);
         }
-
-        foreach (var (setting, port) in new[] { ("SiloPort", options.SiloPort), ("GatewayPort", options.GatewayPort), ("PrimarySiloPort", options.PrimarySiloPort), ("HttpPort", options.HttpPort) })
-        {
-            if (port is < 1 or > 65535)
-            {
-                failures.Add($"Silo:{setting} must be a TCP port (1-65535); got {port}.");
-            }
-        }
-
-        if (string.IsNullOrWhiteSpace(options.ClusterId) || string.IsNullOrWhiteSpace(options.ServiceId))
-        {
-            failures.Add("Silo:ClusterId and Silo:ServiceId must not be empty.");
-        }
-
-        var address = string.IsNullOrWhiteSpace(options.AdvertisedIPAddress) ? Environment.GetEnvironmentVariable("POD_IP") : options.AdvertisedIPAddress;
-        if (!string.IsNullOrWhiteSpace(address) && !IPAddress.TryParse(address, out _))
-        {
-            failures.Add($"Silo:AdvertisedIPAddress (or POD_IP) must be an IP address; got '{address}'.");
-        }
-
-        if (string.IsNullOrWhiteSpace(options.DataDirectory))
-        {
-            failures.Add("Silo:DataDirectory must name a directory.");
-        }
-
-        failures.AddRange(options.Tls.Problems("Silo:Tls"));
-        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
+
+    /// <summary>
+    /// This silo's endpoints: on loopback with Localhost clustering; otherwise listening on every address and
+    /// advertising <see cref="AdvertisedAddress"/> (null lets Orleans take the host's own).
+    /// </summary>
+    internal void ConfigureEndpoints(EndpointOptions options)
+    {
+        (options.SiloPort, options.GatewayPort) = (SiloPort, GatewayPort);
+        if (Clustering == ClusteringKind.Localhost)
+        {
+            options.AdvertisedIPAddress = IPAddress.Loopback;
+            return;
+        }
+
+        if (AdvertisedAddress() is { } address)
+        {
+            options.AdvertisedIPAddress = address;
+        }
+
+        options.SiloListeningEndpoint = new IPEndPoint(IPAddress.Any, SiloPort);
+        options.GatewayListeningEndpoint = new IPEndPoint(IPAddress.Any, GatewayPort);
+    }
+
+    private string? AdvertisedAddressText() =>
+        string.IsNullOrWhiteSpace(AdvertisedIPAddress) ? Environment.GetEnvironmentVariable("POD_IP") : AdvertisedIPAddress;
 }
+
+/// <summary>Rejects settings the silo cannot start with, naming the setting (generated from the rules of <see cref="SiloSettings"/>).</summary>
+/// <remarks>
+/// The generator validates [Range] with its own copy of the attribute, which ignores ErrorMessage: a range failure reads
+/// "The field Type.Setting must be between min and max.", so range rules carry no message of their own.
+/// </remarks>
+[OptionsValidator]
+public sealed partial class SiloSettingsValidator : IValidateOptions<SiloSettings>;

@@ -128,7 +128,7 @@ internal static class ClusterBenchmark
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.UseOrleans(silo => silo
-            .UseLocalhostClustering(11211, 30200, null, ClusterConnectionOptions.DefaultId, ClusterConnectionOptions.DefaultId)
+            .UseLocalhostClustering(11211, 30200, null, ClusterConnectionOptions.DefaultServiceId, ClusterConnectionOptions.DefaultClusterId)
             .AddOrleansVectors(o => o.SearchEngine = engine)
             .AddOrleansVectorsFileStorage(Path.Combine(data, "in-process")));
         var host = builder.Build();

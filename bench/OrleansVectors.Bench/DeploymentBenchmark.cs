@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using OrleansVectors.Client;
 using OrleansVectors.Client.Hosting;
+using OrleansVectors.Connections;
 using OrleansVectors.GrainInterfaces;
 using OrleansVectors.Inference.Faiss;
 

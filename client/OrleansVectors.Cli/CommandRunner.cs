@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Microsoft.Extensions.Options;
 using OrleansVectors.Client;
 using OrleansVectors.GrainInterfaces;
 using Spectre.Console;
@@ -58,7 +59,7 @@ internal sealed class CommandRunner(ConnectionOptions connection, ClusterConnect
             AnsiConsole.MarkupLine("[yellow]cancelled[/]");
             return ExitCodes.Interrupted;
         }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IndexNotFoundException or ShardUnavailableException
+        catch (Exception e) when (e is ArgumentException or OptionsValidationException or InvalidOperationException or IndexNotFoundException or ShardUnavailableException
             or IOException or InvalidDataException or FormatException or TimeoutException or OrleansException or UnauthorizedAccessException
             or ReplyTooLargeException or AddIncompleteException or KMeansFailedException or OperationCanceledException)
         {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using OrleansVectors.Client.Hosting;
+using OrleansVectors.Connections;
 
 namespace OrleansVectors.Cli;
 
@@ -28,13 +29,13 @@ internal sealed class ConnectionOptions
     public EnvironmentOption<string> ClusterId { get; } = new("--cluster-id", "The cluster's id (the silos' Silo:ClusterId).", RequireText)
     {
         HelpName = "id",
-        DefaultValueFactory = _ => ClusterConnectionOptions.DefaultId,
+        DefaultValueFactory = _ => ClusterSettings.DefaultClusterId,
     };
 
     public EnvironmentOption<string> ServiceId { get; } = new("--service-id", "The service's id (the silos' Silo:ServiceId).", RequireText)
     {
         HelpName = "id",
-        DefaultValueFactory = _ => ClusterConnectionOptions.DefaultId,
+        DefaultValueFactory = _ => ClusterSettings.DefaultServiceId,
     };
 
     public EnvironmentOption<string> TlsCertificate { get; } = new("--tls-cert", "Mutual TLS: this client's certificate (PEM); needs --tls-key and --tls-ca.", RequireText) { HelpName = "file" };
@@ -70,8 +71,8 @@ internal sealed class ConnectionOptions
             Clustering = storage is null ? ClusteringKind.Localhost : ClusteringKind.AzureTable,
             GatewayPorts = [.. Gateways.Resolve(parseResult) ?? []],
             StorageConnectionString = storage,
-            ClusterId = ClusterId.Resolve(parseResult) ?? ClusterConnectionOptions.DefaultId,
-            ServiceId = ServiceId.Resolve(parseResult) ?? ClusterConnectionOptions.DefaultId,
+            ClusterId = ClusterId.Resolve(parseResult) ?? ClusterSettings.DefaultClusterId,
+            ServiceId = ServiceId.Resolve(parseResult) ?? ClusterSettings.DefaultServiceId,
             Tls = new TlsCertificateFiles { Enabled = tls[0] is not null, CertificateFile = tls[0] ?? "", KeyFile = tls[1] ?? "", CaFile = tls[2] ?? "" },
             ApiKey = ApiKey.Resolve(parseResult),
         };

@@ -22,40 +22,42 @@ public static class OrleansVectorsSiloBuilderExtensions
     /// options, the service's meter (<see cref="OrleansVectorsMetrics"/>), the silo's readiness
     /// (<see cref="SiloReadiness"/>), and silo metadata that tells other silos whether this one has an accelerator. Index grains also
     /// need a grain storage provider named <see cref="OrleansVectorsStorage.Name"/>: see
-    /// <see cref="AddOrleansVectorsFileStorage"/>, or register any provider under that name.
+    /// <see cref="AddOrleansVectorsFileStorage(ISiloBuilder, string)"/>, or register any provider under that name.
     /// </summary>
     public static ISiloBuilder AddOrleansVectors(this ISiloBuilder builder, Action<OrleansVectorsOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        var options = new OrleansVectorsOptions();
-        configure?.Invoke(options);
-        var validation = new OrleansVectorsOptionsValidator().Validate(null, options);
-        if (validation.Failed)
-        {
-            throw new OptionsValidationException(nameof(OrleansVectorsOptions), typeof(OrleansVectorsOptions), validation.Failures);
-        }
-
-        builder.UseSiloMetadata(new Dictionary<string, string>
-        {
-            [SiloMetadataAcceleratorSilos.MetadataKey] = options.HasAccelerator ? "true" : "false",
-        });
         builder.Services.AddOrleansVectors(configure);
+
+        // the flag other silos place shards by, from the options once they are validated: Orleans reads this
+        // dictionary when it creates its SiloMetadata options, after the Configure below (registered first) filled it
+        var metadata = new Dictionary<string, string>();
+        builder.Services.AddOptions<SiloMetadata>().Configure<IOptions<OrleansVectorsOptions>>((_, options) =>
+            metadata[SiloMetadataAcceleratorSilos.MetadataKey] = options.Value.Accelerator == true ? "true" : "false");
+        builder.UseSiloMetadata(metadata);
         builder.Services.TryAddSingleton<SiloReadiness>();
         builder.Services.AddSingleton<ILifecycleParticipant<ISiloLifecycle>>(sp => sp.GetRequiredService<SiloReadiness>());
         builder.AddIncomingGrainCallFilter<ClusterInternalCallFilter>();
         return builder;
     }
 
-    /// <summary>The services behind <see cref="AddOrleansVectors(ISiloBuilder, Action{OrleansVectorsOptions}?)"/>.</summary>
+    /// <summary>
+    /// The services behind <see cref="AddOrleansVectors(ISiloBuilder, Action{OrleansVectorsOptions}?)"/>.
+    /// <see cref="OrleansVectorsOptions"/> are bound from configuration section <see cref="OrleansVectorsOptions.SectionName"/>,
+    /// then <paramref name="configure"/> runs, and the options are validated when the host starts.
+    /// </summary>
     public static IServiceCollection AddOrleansVectors(this IServiceCollection services, Action<OrleansVectorsOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        var optionsBuilder = services.AddOptionsWithValidateOnStart<OrleansVectorsOptions>();
+        var optionsBuilder = services.AddOptions<OrleansVectorsOptions>().BindConfiguration(OrleansVectorsOptions.SectionName).ValidateOnStart();
         if (configure is not null)
         {
             optionsBuilder.Configure(configure);
         }
 
+        // an accelerator not configured either way is what the machine has
+        optionsBuilder.PostConfigure<IMachineCapabilities>((o, machine) => o.Accelerator ??= machine.HasAccelerator);
+        services.TryAddSingleton<IMachineCapabilities, MachineCapabilities>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OrleansVectorsOptions>, OrleansVectorsOptionsValidator>());
 
         // Orleans' JSON grain storage leaves out default values, and a record's initializer then stands in for them
@@ -78,30 +80,56 @@ public static class OrleansVectorsSiloBuilderExtensions
     /// </summary>
     public static ISiloBuilder AddOrleansVectorsFileStorage(this ISiloBuilder builder, string directory)
     {
-        ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         var root = Path.GetFullPath(directory);
-        builder.Services.AddSingleton<IDurableStore>(_ => new FileDurableStore(root));
-        return builder.AddFileGrainStorage(OrleansVectorsStorage.Name, o => o.RootDirectory = Path.Combine(root, "grain-state"));
+        return builder.AddOrleansVectorsFileStorage(_ => root);
     }
 
     /// <summary>
-    /// Keeps everything durable in one Azure Storage account: index grains' state (Orleans blob grain storage) and
-    /// shard logs, snapshots and manifests (blob container <paramref name="container"/>).
+    /// Keeps everything durable as files under the directory <paramref name="directory"/> gives when the silo starts
+    /// (from validated options, say); see <see cref="AddOrleansVectorsFileStorage(ISiloBuilder, string)"/>.
+    /// </summary>
+    public static ISiloBuilder AddOrleansVectorsFileStorage(this ISiloBuilder builder, Func<IServiceProvider, string> directory)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(directory);
+        builder.Services.AddSingleton<IDurableStore>(sp => new FileDurableStore(Path.GetFullPath(directory(sp))));
+        builder.AddFileGrainStorage(OrleansVectorsStorage.Name, _ => { });
+        builder.Services.AddOptions<FileGrainStorageOptions>(OrleansVectorsStorage.Name)
+            .Configure<IServiceProvider>((o, sp) => o.RootDirectory = Path.Combine(Path.GetFullPath(directory(sp)), "grain-state"));
+        return builder;
+    }
+
+    /// <summary>
+    /// Keeps everything durable in one Azure Storage account: index grains' state (Orleans blob grain storage, in
+    /// container <paramref name="container"/>-grains) and shard logs, snapshots and manifests (blob container
+    /// <paramref name="container"/>).
     /// </summary>
     public static ISiloBuilder AddOrleansVectorsAzureStorage(this ISiloBuilder builder, string connectionString, string container = DefaultContainer)
     {
-        ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         ArgumentException.ThrowIfNullOrWhiteSpace(container);
-        builder.Services.AddSingleton<IDurableStore>(_ => new BlobDurableStore(new BlobContainerClient(connectionString, container)));
-        return builder.AddAzureBlobGrainStorage(OrleansVectorsStorage.Name, o =>
-        {
-            o.BlobServiceClient = new BlobServiceClient(connectionString);
-            o.ContainerName = container + "-grains";
-        });
+        return builder.AddOrleansVectorsAzureStorage(_ => connectionString, _ => container);
     }
 
-    /// <summary>The blob container of <see cref="AddOrleansVectorsAzureStorage"/> unless another is named.</summary>
+    /// <summary>
+    /// Keeps everything durable in the Azure Storage account and blob container that <paramref name="connectionString"/>
+    /// and <paramref name="container"/> give when the silo starts (from validated options, say); see
+    /// <see cref="AddOrleansVectorsAzureStorage(ISiloBuilder, string, string)"/>.
+    /// </summary>
+    public static ISiloBuilder AddOrleansVectorsAzureStorage(this ISiloBuilder builder, Func<IServiceProvider, string> connectionString, Func<IServiceProvider, string> container)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(connectionString);
+        ArgumentNullException.ThrowIfNull(container);
+        builder.Services.AddSingleton<IDurableStore>(sp => new BlobDurableStore(new BlobContainerClient(connectionString(sp), container(sp))));
+        return builder.AddAzureBlobGrainStorage(OrleansVectorsStorage.Name, blobs => blobs.Configure<IServiceProvider>((o, sp) =>
+        {
+            o.BlobServiceClient = new BlobServiceClient(connectionString(sp));
+            o.ContainerName = container(sp) + "-grains";
+        }));
+    }
+
+    /// <summary>The blob container of <see cref="AddOrleansVectorsAzureStorage(ISiloBuilder, string, string)"/> unless another is named.</summary>
     public const string DefaultContainer = "orleansvectors";
 }

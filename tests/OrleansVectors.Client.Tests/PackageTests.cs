@@ -34,7 +34,7 @@ public sealed class PackageTests
         {
             var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
             await RunAsync(root, "dotnet", "pack", "OrleansVectors.sln", "-c", configuration, "--no-build", "-o", feed, $"-p:Version={version}", "--nologo");
-            string[] packages = ["OrleansVectors.Abstractions", "OrleansVectors.GrainInterfaces", "OrleansVectors.Client", "OrleansVectors.Client.Inference", "OrleansVectors.Inference", "OrleansVectors.Server"];
+            string[] packages = ["OrleansVectors.Abstractions", "OrleansVectors.Connections", "OrleansVectors.GrainInterfaces", "OrleansVectors.Client", "OrleansVectors.Client.Inference", "OrleansVectors.Inference", "OrleansVectors.Server"];
             foreach (var package in packages)
             {
                 Assert.True(File.Exists(Path.Combine(feed, $"{package}.{version}.nupkg")), $"{package} was not packed: {string.Join(", ", Directory.GetFiles(feed).Select(Path.GetFileName))}");

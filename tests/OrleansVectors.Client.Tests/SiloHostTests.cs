@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using OrleansVectors.Client.Hosting;
+using OrleansVectors.Connections;
 using OrleansVectors.GrainInterfaces;
 using OrleansVectors.Grains.Tests;
 using OrleansVectors.Inference.Tests.Support;

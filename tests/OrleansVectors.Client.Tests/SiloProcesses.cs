@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using OrleansVectors.Client.Hosting;
+using OrleansVectors.Connections;
 
 namespace OrleansVectors.Client.Tests;
 

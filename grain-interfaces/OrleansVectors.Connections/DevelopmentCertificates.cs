@@ -2,7 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace OrleansVectors.Client.Hosting;
+namespace OrleansVectors.Connections;
 
 /// <summary>
 /// A private certificate authority and certificates it signed, written as PEM files, for local clusters, tests and

@@ -1,14 +1,15 @@
+using System.ComponentModel.DataAnnotations;
 using System.Security.Cryptography.X509Certificates;
 using Orleans.Connections.Security;
 
-namespace OrleansVectors.Client.Hosting;
+namespace OrleansVectors.Connections;
 
 /// <summary>
 /// Mutual TLS between silos and clients from PEM files, as Kubernetes mounts a TLS secret (tls.crt, tls.key, ca.crt):
 /// this side's certificate and key, and the CA that every peer's certificate must chain to. Peers are told apart by
 /// their CA, not by host name (silos come and go under new pod addresses), so the CA must be private to the cluster.
 /// </summary>
-public sealed class TlsCertificateFiles
+public sealed class TlsCertificateFiles : IValidatableObject
 {
     /// <summary>Whether TLS is on (configuration: Silo:Tls:Enabled; the tool: --tls-cert …).</summary>
     public bool Enabled { get; set; }
@@ -22,23 +23,23 @@ public sealed class TlsCertificateFiles
     /// <summary>The certificate authority that signs the cluster's and its clients' certificates, PEM (ca.crt).</summary>
     public string CaFile { get; set; } = "";
 
-    /// <summary>What is wrong with these settings (under <paramref name="section"/>), empty when nothing is.</summary>
-    public IEnumerable<string> Problems(string section)
+    /// <summary>With <see cref="Enabled"/>: each of the three files named, and there.</summary>
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (!Enabled)
         {
             yield break;
         }
 
-        foreach (var (name, path) in new[] { ("CertificateFile", CertificateFile), ("KeyFile", KeyFile), ("CaFile", CaFile) })
+        foreach (var (name, path) in new[] { (nameof(CertificateFile), CertificateFile), (nameof(KeyFile), KeyFile), (nameof(CaFile), CaFile) })
         {
             if (string.IsNullOrWhiteSpace(path))
             {
-                yield return $"{section}:{name} must name a PEM file when {section}:Enabled is true.";
+                yield return new ValidationResult("must name a PEM file when Tls:Enabled is true", [$"Tls:{name}"]);
             }
             else if (!File.Exists(path))
             {
-                yield return $"{section}:{name}: no file at '{path}'.";
+                yield return new ValidationResult($"must name a PEM file; there is no file at '{path}'", [$"Tls:{name}"]);
             }
         }
     }
