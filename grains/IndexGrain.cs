@@ -14,8 +14,8 @@ namespace OrleansVectors.Grains;
 /// <summary>
 /// One named index: keeps the spec (in grain storage), hands out ids, and drives snapshots. It is not on the
 /// path of an add's vectors: the client or the ingest front leases ids here (in memory; the state is written once
-/// per block of <see cref="IdBlock"/> ids), and the front sends the batch straight to its shards. Create, drop, snapshot, restore, save and
-/// load run one at a time; everything else interleaves with them.
+/// per block of <see cref="IdBlock"/> ids), and the front sends the batch straight to its shards. Create, drop,
+/// snapshot, restore, save and load run one at a time; everything else interleaves with them.
 /// </summary>
 [Reentrant]
 public sealed partial class IndexGrain(
