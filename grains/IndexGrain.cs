@@ -13,9 +13,9 @@ namespace OrleansVectors.Grains;
 
 /// <summary>
 /// One named index: keeps the spec (in grain storage), hands out ids, and drives snapshots. It is not on the
-/// path of an add's vectors: the ingest front leases ids here (in memory; the state is written once per block of
-/// <see cref="IdBlock"/> ids) and sends the batch straight to its shard. Create, drop, snapshot, restore, save and
-/// load run one at a time; everything else interleaves with them.
+/// path of an add's vectors: the client or the ingest front leases ids here (in memory; the state is written once
+/// per block of <see cref="IdBlock"/> ids), and the front sends the batch straight to its shards. Create, drop,
+/// snapshot, restore, save and load run one at a time; everything else interleaves with them.
 /// </summary>
 [Reentrant]
 public sealed partial class IndexGrain(
@@ -34,7 +34,6 @@ public sealed partial class IndexGrain(
     private readonly Queue<Guid> _leaseOrder = new();
     private long _nextId;
     private long _durableIdBlockEnd;
-    private int _nextShard;
     private bool _changedSinceSnapshot;
     private (bool Read, string? ETag, long Version) _manifest;
 
@@ -178,11 +177,10 @@ public sealed partial class IndexGrain(
     public Task<IndexSpec> GetSpecAsync() => Task.FromResult(RequireTopology().Spec);
 
     /// <inheritdoc/>
-    public async Task<IdLease> LeaseIdsAsync(Guid leaseId, int count, bool callerIds, int batches = 1)
+    public async Task<IdLease> LeaseIdsAsync(Guid leaseId, int count, bool callerIds)
     {
-        var topology = RequireTopology();
+        RequireTopology();
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(batches, 1);
         var mode = callerIds ? IdMode.Caller : IdMode.Auto;
         if (state.State.Mode != IdMode.Unset && state.State.Mode != mode)
         {
@@ -197,8 +195,7 @@ public sealed partial class IndexGrain(
         }
 
         _changedSinceSnapshot = true;
-        var lease = new IdLease(callerIds ? -1 : _nextId, count, _nextShard, batches);
-        _nextShard = (int)((_nextShard + (long)batches) % topology.ShardCount);
+        var lease = new IdLease(callerIds ? -1 : _nextId, count);
         if (!callerIds)
         {
             _nextId += count;
@@ -277,7 +274,7 @@ public sealed partial class IndexGrain(
         // one: exceptions cross the wire, and FaissException is not an Orleans-serializable type).
         try
         {
-            var factory = ShardTopology.FaissFactoryOf(spec.Factory);
+            var factory = ShardTopology.FaissFactoryOf(spec);
             var layout = FaissFactoryString.Parse(factory, spec.Dimension);
             var silos = Math.Max(1, (await GrainFactory.GetGrain<IManagementGrain>(0).GetHosts(onlyActive: true)).Count);
             var perSilo = layout.CreateBytes * ((spec.ShardCount + silos - 1) / silos);

@@ -6,9 +6,10 @@ namespace OrleansVectors.Grains;
 
 /// <summary>
 /// The adding front: a reentrant stateless worker on every silo. It checks a batch at the boundary (shape,
-/// finiteness, caller ids), leases its ids from the index grain (an in-memory call), and sends it to the shard its
-/// batch id picks, which acknowledges once the batch is in its write-ahead log. Nothing per batch is written
-/// by the index grain, and batches from one client run side by side.
+/// finiteness, caller ids), takes its ids (the caller's; the first id of the caller's lease; or a lease of its own
+/// from the index grain, an in-memory call), asks the topology's router which shards its rows go to, and sends each
+/// shard its part; a shard acknowledges once its part is in its write-ahead log. Nothing per batch is written by the
+/// index grain, and batches from one client run side by side.
 /// </summary>
 [StatelessWorker, Reentrant]
 public sealed class IngestGrain : Grain, IIngestGrain
@@ -33,42 +34,67 @@ public sealed class IngestGrain : Grain, IIngestGrain
                 }
             }
 
-            if (request.FirstId is < 0 || request.Shard is { } shard && (shard < 0 || shard >= topology.ShardCount))
+            if (request.FirstId is < 0)
             {
-                throw new ArgumentOutOfRangeException(nameof(request), $"A leased first id must be non-negative and a shard between 0 and {topology.ShardCount - 1}.");
+                throw new ArgumentOutOfRangeException(nameof(request), $"A leased first id must be non-negative; got {request.FirstId}.");
             }
 
-            // without a shard from the caller's lease, the batch id picks it: a retry then meets the same shard
-            var target = request.Shard ?? topology.ShardForBatch(batchId);
-            var firstId = ids is not null ? -1 : request.FirstId
-                ?? (await GrainFactory.GetGrain<IIndexGrain>(topology.Index).LeaseIdsAsync(batchId, vectors.Count, callerIds: false)).FirstId;
-            if (ids is not null)
-            {
-                await GrainFactory.GetGrain<IIndexGrain>(topology.Index).LeaseIdsAsync(batchId, vectors.Count, callerIds: true);
-                await RequireNewIdsAsync(topology, ids, target, batchId);
-            }
-
+            // with caller ids the lease only checks (or on the first add, decides) that the index takes them
+            var lease = ids is not null || request.FirstId is null
+                ? await GrainFactory.GetGrain<IIndexGrain>(topology.Index).LeaseIdsAsync(batchId, vectors.Count, callerIds: ids is not null)
+                : null;
+            var firstId = request.FirstId ?? lease?.FirstId ?? -1;
             var assigned = ids ?? [.. Enumerable.Range(0, vectors.Count).Select(i => firstId + i)];
-            return await topology.Shard(GrainFactory, target).AddAsync(topology.Generation, batchId, vectors, assigned, callerIds: ids is not null);
+            var parts = topology.Router.Route(batchId, assigned, idsFromRequest: ids is not null || request.FirstId is not null);
+            return parts.Count == 1
+                ? await topology.Shard(GrainFactory, parts[0].Shard).AddAsync(topology.Generation, batchId, vectors, assigned, callerIds: ids is not null)
+                : await AddPartsAsync(topology, batchId, vectors, assigned, callerIds: ids is not null, parts);
         });
     }
 
     /// <summary>
-    /// Fails when another shard already holds one of the caller's ids (the target shard checks its own, atomically
-    /// with the add, and recognises a retried batch by its id).
+    /// Sends each shard its part of a split batch and returns one receipt for the whole batch: its first row's. Each
+    /// shard stores its part once per batch id, so a retry stores only the parts that did not land before.
     /// </summary>
-    private async Task RequireNewIdsAsync(ShardTopology topology, long[] ids, int target, Guid batchId)
+    /// <remarks>
+    /// A caller id a shard already holds refuses that shard's part only, so before anything is sent each shard is
+    /// asked which of its own part's ids it holds: parts with such ids go first, alone. Their shards either know the
+    /// batch (a retry: they answer with their first receipt) or refuse the id, and then no other part was sent. Only a
+    /// concurrent add of the same id between the check and the add can leave a refused batch partly stored.
+    /// </remarks>
+    private async Task<AddReceipt> AddPartsAsync(ShardTopology topology, Guid batchId, VectorBatch vectors, long[] ids, bool callerIds, IReadOnlyList<BatchPart> parts)
     {
-        if (topology.ShardCount == 1)
+        var requests = parts.Select(part => (
+            Part: part,
+            Shard: topology.Shard(GrainFactory, part.Shard),
+            Ids: part.Rows.Select(row => ids[row]).ToArray())).ToList();
+        var pending = requests;
+        var receipts = new List<(BatchPart Part, AddReceipt Receipt)>();
+        if (callerIds)
         {
-            return;
+            var held = await Task.WhenAll(requests.Select(r => r.Shard.FindExistingAsync(topology.Generation, r.Ids)));
+            var first = requests.Where((_, i) => held[i].Length > 0).ToList();
+            receipts.AddRange(await Task.WhenAll(first.Select(async r => (r.Part, await AddPartAsync(r.Shard, r.Part, r.Ids)))));
+            pending = [.. requests.Except(first)];
         }
 
-        var present = await topology.FanOutAsync(
-            GrainFactory, (shard, number, _) => number == target ? Task.FromResult<long[]>([]) : shard.FindExistingAsync(topology.Generation, ids), FanOutPolicy.AllShards);
-        if (present.Values.SelectMany(p => p).Cast<long?>().FirstOrDefault() is { } id)
+        receipts.AddRange(await Task.WhenAll(pending.Select(async r => (r.Part, await AddPartAsync(r.Shard, r.Part, r.Ids)))));
+        var head = receipts.Single(r => r.Part.Rows[0] == 0).Receipt;
+        return head with { Count = vectors.Count };
+
+        Task<AddReceipt> AddPartAsync(IShardGrain shard, BatchPart part, long[] partIds) =>
+            shard.AddAsync(topology.Generation, batchId, RowsOf(vectors, part.Rows), partIds, callerIds);
+    }
+
+    private static VectorBatch RowsOf(VectorBatch vectors, int[] rows)
+    {
+        var width = vectors.Dimension;
+        var values = new float[rows.Length * width];
+        for (var i = 0; i < rows.Length; i++)
         {
-            throw new ArgumentException($"Id {id} is already in index '{topology.Index}' (batch {batchId}).", nameof(ids));
+            vectors.Values.Slice(rows[i] * width, width).CopyTo(values.AsSpan(i * width, width));
         }
+
+        return VectorBatch.FromRows(values, width);
     }
 }

@@ -73,7 +73,7 @@ internal static class DurabilityBenchmark
     private static async Task<double> IngestBaselineAsync(float[] vectors, int d, int batch, string folder)
     {
         var rows = vectors.Length / d;
-        using var index = FaissIndex.Create(d, ShardTopology.FaissFactoryOf("Flat"));
+        using var index = FaissIndex.Create(d, ShardTopology.FaissFactoryOf(new IndexSpec { Dimension = d }));
         await using var log = await new FileDurableStore(folder).CreateAppendOnlyAsync("baseline.log");
         var stopwatch = Stopwatch.StartNew();
         for (var start = 0; start < rows; start += batch)

@@ -91,9 +91,9 @@ public sealed partial class VectorIndexClient(IGrainFactory grains)
         var starts = Enumerable.Range(0, (rows + batchRows - 1) / batchRows).Select(b => b * batchRows).ToList();
         var receipts = new AddReceipt?[starts.Count];
 
-        // ids and shards for the whole input at once: ids follow input order whatever order the batches land in,
-        // and batches are dealt over the shards in turn
-        var lease = await Index(name).LeaseIdsAsync(Guid.NewGuid(), rows, callerIds: ids is not null, batches: starts.Count);
+        // the index's ids for the whole input at once, so they follow input order whatever order the batches land in
+        // and a retried batch carries the same ids; which shards a batch goes to is the ingest front's to decide
+        var lease = ids is null ? await Index(name).LeaseIdsAsync(Guid.NewGuid(), rows, callerIds: false) : null;
         var inFlight = new Queue<Task>();
         var acknowledged = 0L;
         var progressLock = new Lock();
@@ -116,8 +116,7 @@ public sealed partial class VectorIndexClient(IGrainFactory grains)
             var request = new AddRequest(Guid.NewGuid(), batch)
             {
                 Ids = ids is null ? null : [.. ids.Skip(start).Take(count)],
-                FirstId = ids is null ? lease.FirstId + start : null,
-                Shard = (lease.FirstShard + slot) % spec.ShardCount,
+                FirstId = lease is null ? null : lease.FirstId + start,
             };
             inFlight.Enqueue(Task.Run(async () =>
             {

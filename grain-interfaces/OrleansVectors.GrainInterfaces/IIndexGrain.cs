@@ -40,15 +40,15 @@ public interface IIndexGrain : IGrainWithStringKey
     Task<IndexSpec> GetSpecAsync();
 
     /// <summary>
-    /// Hands ids and a first shard to an input of <paramref name="count"/> vectors in <paramref name="batches"/>
-    /// batches (called by the client library and the ingest front). The same lease id gets the same lease while the
-    /// index is active, so a retry keeps its ids. The first add decides whether the index numbers its vectors or
-    /// takes caller ids.
+    /// Hands ids to an input of <paramref name="count"/> vectors (called by the client library for a whole input, and
+    /// by the ingest front for a batch without them), or with <paramref name="callerIds"/> only checks that the index
+    /// takes caller ids. The same lease id gets the same lease while the index is active, so a retry keeps its ids.
+    /// The first add decides whether the index numbers its vectors or takes caller ids.
     /// </summary>
     /// <exception cref="IndexNotFoundException">The index does not exist.</exception>
     /// <exception cref="InvalidOperationException">Ids given to an index that numbers its vectors, or missing for one that takes caller ids.</exception>
     [Alias("LeaseIds")]
-    Task<IdLease> LeaseIdsAsync(Guid leaseId, int count, bool callerIds, int batches = 1);
+    Task<IdLease> LeaseIdsAsync(Guid leaseId, int count, bool callerIds);
 
     /// <summary>Trains every shard's quantizer (IVF, PQ) on a sample; shards of trainable types otherwise train on their first add.</summary>
     [Alias("Train")]

@@ -82,7 +82,10 @@ public sealed record ShardDescription(
     [property: Id(2)] string Silo,
     [property: Id(3)] string Engine);
 
-/// <summary>What an acknowledged add assigned: ids FirstId … FirstId+Count−1 when the index numbers vectors, the caller's ids otherwise.</summary>
+/// <summary>
+/// What an acknowledged add assigned: ids FirstId … FirstId+Count−1 when the index numbers vectors (FirstId −1 for the
+/// caller's ids), and the shard that holds its first row (a batch split over shards has parts on others too).
+/// </summary>
 [GenerateSerializer, Immutable, Alias("ov.AddReceipt")]
 public sealed record AddReceipt(
     [property: Id(0)] long FirstId,
@@ -97,22 +100,18 @@ public sealed record ShardMap(
     [property: Id(2)] Guid Generation);
 
 /// <summary>
-/// What an input of <see cref="Count"/> vectors in <see cref="Batches"/> batches was given: ids FirstId … FirstId+Count−1
-/// when the index numbers vectors (FirstId −1 for caller ids), and the shard of its first batch — batch b goes to
-/// shard (FirstShard + b) mod the shard count, which deals batches evenly.
+/// What an input of <see cref="Count"/> vectors was given: ids FirstId … FirstId+Count−1 when the index numbers
+/// vectors (FirstId −1 for caller ids). Which shard a vector goes to is the ingest front's to decide, not the lease's.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("ov.IdLease")]
 public sealed record IdLease(
     [property: Id(0)] long FirstId,
-    [property: Id(1)] int Count,
-    [property: Id(2)] int FirstShard,
-    [property: Id(3)] int Batches);
+    [property: Id(1)] int Count);
 
 /// <summary>
 /// One add batch for <see cref="IIngestGrain"/>: its vectors (embeddings, or raw inputs when the index has a model)
-/// and batch id, with either the caller's <see cref="Ids"/>, or the <see cref="FirstId"/> and <see cref="Shard"/>
-/// from a lease of the whole input (<see cref="IIndexGrain.LeaseIdsAsync"/>), or neither (the front leases ids
-/// and picks the shard from the batch id).
+/// and batch id, with either the caller's <see cref="Ids"/>, or the <see cref="FirstId"/> from a lease of the whole
+/// input (<see cref="IIndexGrain.LeaseIdsAsync"/>), or neither (the front leases ids for the batch).
 /// </summary>
 [GenerateSerializer, Immutable, Alias("ov.AddRequest")]
 public sealed record AddRequest(
@@ -122,11 +121,8 @@ public sealed record AddRequest(
     /// <summary>One id per vector, given by the caller; null when the index numbers its vectors.</summary>
     [Id(2)] public long[]? Ids { get; init; }
 
-    /// <summary>The batch's first id from a lease of the whole input, so ids follow input order.</summary>
+    /// <summary>The batch's first id from a lease of the whole input, so ids follow input order; the same on every retry.</summary>
     [Id(3)] public long? FirstId { get; init; }
-
-    /// <summary>The batch's shard from a lease of the whole input; the same on every retry.</summary>
-    [Id(4)] public int? Shard { get; init; }
 }
 
 /// <summary>An index written as one faiss file in the cluster's storage, waiting to be downloaded.</summary>

@@ -6,7 +6,8 @@ namespace OrleansVectors.Grains.Topology;
 
 /// <summary>
 /// The shards of one generation of an index, built from its shard map: the one place that knows the shard key
-/// format, how a spec maps to faiss, which shard a batch goes to, and how a call fans out over the shards.
+/// format, how a spec maps to faiss, which shard an add goes to (its <see cref="Router"/>), and how a call fans out
+/// over the shards.
 /// </summary>
 public sealed class ShardTopology(ShardMap map)
 {
@@ -26,7 +27,7 @@ public sealed class ShardTopology(ShardMap map)
     public int ShardCount => Map.Spec.ShardCount;
 
     /// <summary>The faiss factory string of every shard's index.</summary>
-    public string FaissFactory => FaissFactoryOf(Spec.Factory);
+    public string FaissFactory => FaissFactoryOf(Spec);
 
     /// <summary>The faiss metric of every shard's index.</summary>
     public FaissMetric FaissMetric => FaissMetricOf(Spec.Metric);
@@ -38,11 +39,8 @@ public sealed class ShardTopology(ShardMap map)
         return grains.GetGrain<IShardGrain>(ShardKey(Index, shard));
     }
 
-    /// <summary>
-    /// The shard an add batch goes to: a function of its batch id, so a retried batch meets the shard that may
-    /// already hold it, and batches spread evenly.
-    /// </summary>
-    public int ShardForBatch(Guid batchId) => (int)((uint)batchId.GetHashCode() % (uint)ShardCount);
+    /// <summary>Which shard each vector of an add goes to.</summary>
+    public ShardRouter Router { get; } = new(map.Spec.ShardCount);
 
     /// <summary>A new, empty faiss index of a shard.</summary>
     public FaissIndex CreateFaissIndex() => FaissIndex.Create(Spec.Dimension, FaissFactory, FaissMetric);
@@ -134,11 +132,15 @@ public sealed class ShardTopology(ShardMap map)
     }
 
     /// <summary>
-    /// The factory string of a shard's index, which keeps global ids: IVF types store ids themselves; the others
-    /// go under an id map.
+    /// The factory string of a shard's index for <paramref name="spec"/>: the spec's own, under an id map unless its
+    /// parsed layout keeps ids already (<see cref="FaissFactoryString.TakingIds"/>), because shards store global ids.
     /// </summary>
-    public static string FaissFactoryOf(string factory) =>
-        factory.Contains("IVF", StringComparison.Ordinal) ? factory : "IDMap," + factory;
+    /// <exception cref="ArgumentException">The spec's factory string is outside the grammar or its bounds.</exception>
+    public static string FaissFactoryOf(IndexSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        return FaissFactoryString.TakingIds(spec.Factory, spec.Dimension);
+    }
 
     /// <summary>The faiss metric of a spec's metric.</summary>
     public static FaissMetric FaissMetricOf(VectorMetric metric) => metric == VectorMetric.L2 ? FaissMetric.L2 : FaissMetric.InnerProduct;

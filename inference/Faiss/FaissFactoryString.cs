@@ -9,13 +9,14 @@ namespace OrleansVectors.Inference.Faiss;
 /// spins forever on others (<c>HNSW1</c>, <c>NSG0</c>), and allocates at creation what a parameter asks for
 /// (<c>IVF20000000,Flat</c>: a gigabyte). The grammar, comma-separated:
 /// <code>
-/// [pre-transform,]… [IDMap,|IDMap2,] main
+/// [IDMap,|IDMap2,] [pre-transform,]… main
 /// pre-transform: PCA{d'} | PCAR{d'} | PCAW{d'} | PCAWR{d'} | OPQ{M} | OPQ{M}_{d'} | L2norm
 /// main:          Flat | PQ{M}[x{nbits}][np] | SQ4 | SQ6 | SQ8 | SQfp16 | HNSW{M}
 ///              | IVF{nlist},Flat | IVF{nlist},PQ{M}[x{nbits}] | IVF{nlist},SQ4|SQ6|SQ8|SQfp16
 /// </code>
 /// with 1 ≤ d' ≤ d, M dividing the dimension it encodes, 1 ≤ nbits ≤ 16 (8 under IVF), 4 ≤ HNSW M ≤ 128 and
-/// 1 ≤ nlist ≤ 1,048,576.
+/// 1 ≤ nlist ≤ 1,048,576. An id map comes first: it wraps the whole index, pre-transforms included, which is
+/// where this library's binding looks for it (searching with parameters, reading rows back, merging).
 /// </summary>
 public static partial class FaissFactoryString
 {
@@ -55,16 +56,16 @@ public static partial class FaissFactoryString
         var parts = description.Split(',');
         var d = dimension;
         long createBytes = 0;
-        var i = 0;
+        var idMap = parts[0] is "IDMap" or "IDMap2";
+        var i = idMap ? 1 : 0;
+        var transforms = i;
         for (; i < parts.Length && TryPreTransform(description, parts[i], ref d, ref createBytes); i++)
         {
         }
 
-        var idMap = false;
-        if (i < parts.Length && parts[i] is "IDMap" or "IDMap2")
+        if (i > transforms && i < parts.Length && parts[i] is "IDMap" or "IDMap2")
         {
-            idMap = true;
-            i++;
+            throw Invalid(description, $"'{parts[i]}' comes first, before the pre-transforms: it wraps the whole index (as in '{parts[i]},{string.Join(',', parts[transforms..i])},…')");
         }
 
         if (i == parts.Length)
@@ -201,6 +202,15 @@ public static partial class FaissFactoryString
     private static string Printable(string text) =>
         text.Any(char.IsControl) ? string.Concat(text.Select(c => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString())) : text;
 
+    /// <summary>
+    /// The factory string of an index like <paramref name="description"/>'s that stores vectors under caller ids:
+    /// the string itself when its layout takes ids already (<see cref="FaissIndexLayout.TakesIds"/>), else the
+    /// string under an id map (<c>IDMap,</c> first, wrapping any pre-transforms).
+    /// </summary>
+    /// <exception cref="ArgumentException">The string is outside the grammar or a parameter is out of bounds.</exception>
+    public static string TakingIds(string description, int dimension) =>
+        Parse(description, dimension).TakesIds ? description : "IDMap," + description;
+
     [GeneratedRegex(@"^IVF([0-9]*)\z", RegexOptions.CultureInvariant)]
     private static partial Regex IvfPattern();
 
@@ -237,7 +247,14 @@ public enum FaissIndexKind
 /// <param name="Kind">The main structure.</param>
 /// <param name="EncodedDimension">The dimension the main index sees, after pre-transforms.</param>
 /// <param name="Lists">The IVF list count; 0 for other kinds.</param>
-/// <param name="HasIdMap">Whether the string starts with an id map.</param>
+/// <param name="HasIdMap">Whether the string starts with an id map (IDMap or IDMap2).</param>
 /// <param name="CreateBytes">An estimate of the memory the index takes when created and trained, before any vector.</param>
 /// <param name="BytesPerVector">An estimate of the memory each stored vector takes.</param>
-public sealed record FaissIndexLayout(FaissIndexKind Kind, int EncodedDimension, int Lists, bool HasIdMap, long CreateBytes, long BytesPerVector);
+public sealed record FaissIndexLayout(FaissIndexKind Kind, int EncodedDimension, int Lists, bool HasIdMap, long CreateBytes, long BytesPerVector)
+{
+    /// <summary>
+    /// Whether the index stores vectors under caller ids (<see cref="FaissIndex.AddWithIds"/>): under an id map, or
+    /// an IVF, whose lists keep the ids themselves (through pre-transforms too, which hand ids on).
+    /// </summary>
+    public bool TakesIds => HasIdMap || Kind == FaissIndexKind.Ivf;
+}

@@ -75,7 +75,10 @@ public sealed partial class FaissIndex
     /// <summary>Adds the rows of a 2-D array; see the span overload.</summary>
     public void Add(float[,] vectors) => Add(VectorRows.Of(vectors, Dimension));
 
-    /// <summary>Adds vectors under caller ids. Only index types that map ids (factory strings starting "IDMap") or IVF types accept ids.</summary>
+    /// <summary>
+    /// Adds vectors under caller ids. Only index types that map ids (factory strings starting "IDMap" or "IDMap2") or
+    /// IVF types, whose lists store ids, accept ids (<see cref="FaissIndexLayout.TakesIds"/>).
+    /// </summary>
     /// <param name="vectors">Row-major vectors, all finite.</param>
     /// <param name="ids">One non-negative id per vector (-1 is faiss's "no result" marker).</param>
     /// <exception cref="ArgumentException">Bad vectors, or the id count differs from the vector count.</exception>

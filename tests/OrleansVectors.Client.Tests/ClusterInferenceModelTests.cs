@@ -148,7 +148,7 @@ public sealed class ClusterInferenceModelTests(ClusterFixture fixture) : IClassF
         Assert.Equal(25, reports[^1]);
         Assert.Equal(25, await client.CountAsync("batched"));
 
-        // batches are dealt over the shards in turn: counts differ by at most one batch
+        // a batch is split over the shards by the home shard of its ids: counts differ by at most one batch
         await client.AddAsync("batched", values, 4, batchRows: 5);
         var shards = (await client.DescribeIndexAsync("batched")).Shards;
         Assert.Equal(50, shards.Sum(s => s.Count));
