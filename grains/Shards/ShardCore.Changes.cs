@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Logging;
 using OrleansVectors.GrainInterfaces;
 using OrleansVectors.Grains.Durability;
 using OrleansVectors.Inference.Faiss;
@@ -276,9 +275,6 @@ internal sealed partial class ShardCore
             scratch.Train(vectors.Values);
             return true;
         }).ConfigureAwait(false);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Shard {Shard}: a logged change could not be applied ({Reason}); reloading from the log")]
-    private partial void LogApplyFailed(string shard, string reason);
 }
 
 /// <summary>What <see cref="ShardCore.AddAsync"/> stored: the batch's receipt, and whether it was a retry of a batch stored (or being stored) already.</summary>

@@ -9,10 +9,11 @@ using OrleansVectors.Inference.Faiss;
 namespace OrleansVectors.Grains.Shards;
 
 /// <summary>
-/// The durable core of one shard, with nothing of Orleans in it: a faiss index keyed by global ids, made durable by a
-/// write-ahead log and snapshots in an <see cref="IDurableStore"/>; the replay of that log after a restart; the window
-/// of recent batch ids that stores a retried add once; and a <see cref="Version"/> that changes with every change. A
-/// host (<see cref="ShardGrain"/>) gives it its name, tells it which generation to load, and turns messages into calls.
+/// The durable core of one shard, knowing nothing of grains (no grain, grain factory or request context; it speaks
+/// the shard protocol's value and exception types): a faiss index keyed by global ids, made durable by a write-ahead
+/// log and snapshots in an <see cref="IDurableStore"/>; the replay of that log after a restart; the window of recent
+/// batch ids that stores a retried add once; and a <see cref="Version"/> that changes with every change. A host
+/// (<see cref="ShardGrain"/>) gives it its name, tells it which generation to load, and turns messages into calls.
 /// This file: the open generation, reads and lifetime. Changes are in ShardCore.Changes.cs, loading and restoring in
 /// ShardCore.Restore.cs, snapshots in ShardCore.Snapshot.cs.
 /// </summary>
@@ -225,4 +226,7 @@ internal sealed partial class ShardCore(string name, IDurableStore store, FaissW
         Array.Fill(labels, -1L);
         return NeighborResults.Create(distances, labels, queryCount, k);
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Shard {Shard}: a logged change could not be applied ({Reason}); reloading from the log")]
+    private partial void LogApplyFailed(string shard, string reason);
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using OrleansVectors.GrainInterfaces;
+using OrleansVectors.Grains.Durability;
 using OrleansVectors.Grains.Models;
 using OrleansVectors.Grains.Shards;
 using OrleansVectors.Grains.Storage;
@@ -61,6 +62,23 @@ internal sealed class ShardCoreHarness : IAsyncDisposable
     /// <summary>The shard's log segments, oldest first.</summary>
     public Task<IReadOnlyList<string>> LogSegmentsAsync() => Store.ListAsync(Location.LogFolder);
 
+    /// <summary>Adds rows start … start+count−1 of <paramref name="values"/> under ids firstId … (default: start …).</summary>
+    public Task<ShardAddResult> AddAsync(ShardCore core, float[] values, int start, int count, Guid? batchId = null, long? firstId = null, bool callerIds = false) =>
+        core.AddAsync(Generation, batchId ?? Guid.NewGuid(), Rows(values, start, count), Ids(firstId ?? start, count), callerIds);
+
+    /// <summary>Writes a snapshot of <paramref name="core"/> where the index would put version 1's.</summary>
+    public async Task<ShardSnapshotInfo> SnapshotAsync(ShardCore core) =>
+        (await core.SnapshotAsync(Generation, StorageLayout.Snapshot(Location.GenerationPrefix, 1, Location.Shard, Guid.NewGuid()))).Info;
+
+    /// <summary>Deletes the log segments <paramref name="snapshot"/> covers, so that only the snapshot can stand for them.</summary>
+    public async Task DeleteLogCoveredByAsync(ShardSnapshotInfo snapshot)
+    {
+        foreach (var segment in (await LogSegmentsAsync()).Where(p => StorageLayout.SegmentOf(p) < snapshot.LogFromSegment))
+        {
+            await Store.DeleteAsync(segment);
+        }
+    }
+
     /// <summary>Rows <paramref name="start"/> … start+count−1 of <paramref name="values"/> as a batch.</summary>
     public VectorBatch Rows(float[] values, int start, int count) => TestVectors.Batch(values, Dimension, start, count);
 
@@ -79,6 +97,13 @@ internal sealed class ShardCoreHarness : IAsyncDisposable
         var core = new ShardCore($"{Location.Index}/{Location.Shard}", Store, _workers, new PassThroughModels(), new ShardCoreOptions(), NullLogger.Instance);
         _cores.Add(core);
         return core;
+    }
+
+    /// <summary>Asserts that <paramref name="core"/> holds rows start … start+count−1 of <paramref name="values"/>, each under its row number, and nothing else.</summary>
+    public async Task AssertHoldsExactlyAsync(ShardCore core, float[] values, int start, int count)
+    {
+        Assert.Equal(count, core.Count);
+        Assert.Equal(Ids(start, count), await NearestAsync(core, Rows(values, start, count)));
     }
 
     public async ValueTask DisposeAsync()

@@ -17,7 +17,7 @@ public sealed class ShardCoreTests
         Guid[] batchIds = [Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid()];
         for (var b = 0; b < batchIds.Length; b++)
         {
-            await core.AddAsync(shards.Generation, batchIds[b], shards.Rows(vectors, b * 10, 10), ShardCoreHarness.Ids(b * 10, 10), callerIds: false);
+            await shards.AddAsync(core, vectors, b * 10, 10, batchIds[b]);
         }
 
         await core.CloseAsync();
@@ -28,32 +28,28 @@ public sealed class ShardCoreTests
         await shards.Files.WriteAsync(segment, content[..(content.Length - (content.Length / 3 / 2))]);
 
         var reopened = await shards.OpenAsync();
-        Assert.Equal(20, reopened.Count);
-        Assert.Equal(ShardCoreHarness.Ids(0, 20), await shards.NearestAsync(reopened, shards.Rows(vectors, 0, 20)));
+        await shards.AssertHoldsExactlyAsync(reopened, vectors, 0, 20);
         Assert.All(await shards.NearestAsync(reopened, shards.Rows(vectors, 20, 10)), id => Assert.InRange(id, 0, 19));
 
         // the torn batch was never acknowledged: sent again it is stored, not taken for a retry; new batches are stored too
-        var again = await reopened.AddAsync(shards.Generation, batchIds[2], shards.Rows(vectors, 20, 10), ShardCoreHarness.Ids(20, 10), callerIds: false);
-        Assert.False(again.Retried);
-        await reopened.AddAsync(shards.Generation, Guid.NewGuid(), shards.Rows(vectors, 30, 10), ShardCoreHarness.Ids(30, 10), callerIds: false);
+        Assert.False((await shards.AddAsync(reopened, vectors, 20, 10, batchIds[2])).Retried);
+        await shards.AddAsync(reopened, vectors, 30, 10);
         Assert.Equal(40, reopened.Count);
         await reopened.CloseAsync();
 
         // they went to a segment after the torn one, and everything replays
         Assert.Equal(2, (await shards.LogSegmentsAsync()).Count);
-        var third = await shards.OpenAsync();
-        Assert.Equal(40, third.Count);
-        Assert.Equal(ShardCoreHarness.Ids(0, 40), await shards.NearestAsync(third, shards.Rows(vectors, 0, 40)));
+        await shards.AssertHoldsExactlyAsync(await shards.OpenAsync(), vectors, 0, 40);
     }
 
     [Fact]
     public async Task A_whole_record_with_a_wrong_byte_fails_the_load_naming_its_segment()
     {
         await using var shards = new ShardCoreHarness();
-        var vectors = shards.Vectors(20, seed: 4);
         var core = await shards.OpenAsync();
-        await core.AddAsync(shards.Generation, Guid.NewGuid(), shards.Rows(vectors, 0, 10), ShardCoreHarness.Ids(0, 10), callerIds: false);
-        await core.AddAsync(shards.Generation, Guid.NewGuid(), shards.Rows(vectors, 10, 10), ShardCoreHarness.Ids(10, 10), callerIds: false);
+        var vectors = shards.Vectors(20, seed: 4);
+        await shards.AddAsync(core, vectors, 0, 10);
+        await shards.AddAsync(core, vectors, 10, 10);
         await core.CloseAsync();
 
         var segment = Assert.Single(await shards.LogSegmentsAsync());
@@ -76,17 +72,16 @@ public sealed class ShardCoreTests
         // caller ids, so that both the snapshot and the log carry the ids the shard tracks
         for (var b = 0; b < 4; b++)
         {
-            await core.AddAsync(generation, Guid.NewGuid(), shards.Rows(vectors, b * 50, 50), ShardCoreHarness.Ids(1000 + (b * 50), 50), callerIds: true);
+            await shards.AddAsync(core, vectors, b * 50, 50, firstId: 1000 + (b * 50), callerIds: true);
         }
 
-        var blob = StorageLayout.Snapshot(shards.Location.GenerationPrefix, 1, shards.Location.Shard, Guid.NewGuid());
-        var snapshot = (await core.SnapshotAsync(generation, blob)).Info;
+        var snapshot = await shards.SnapshotAsync(core);
         Assert.Equal(200, snapshot.Count);
         Assert.Equal(1, snapshot.LogFromSegment);
 
         for (var b = 4; b < 6; b++)
         {
-            await core.AddAsync(generation, Guid.NewGuid(), shards.Rows(vectors, b * 50, 50), ShardCoreHarness.Ids(1000 + (b * 50), 50), callerIds: true);
+            await shards.AddAsync(core, vectors, b * 50, 50, firstId: 1000 + (b * 50), callerIds: true);
         }
 
         Assert.Equal(10, await core.RemoveAsync(generation, ShardCoreHarness.Ids(1000, 10)));
@@ -98,11 +93,7 @@ public sealed class ShardCoreTests
         await core.CloseAsync();
 
         // the snapshot stands for the log before it: without those segments, snapshot + later log is the same index
-        foreach (var segment in (await shards.LogSegmentsAsync()).Where(p => StorageLayout.SegmentOf(p) < snapshot.LogFromSegment))
-        {
-            await shards.Store.DeleteAsync(segment);
-        }
-
+        await shards.DeleteLogCoveredByAsync(snapshot);
         var restored = await shards.OpenAsync(snapshot);
         Assert.Equal(290, restored.Count);
         var after = await restored.SearchAsync(generation, queries, 5, new QueryOptions());
@@ -111,8 +102,8 @@ public sealed class ShardCoreTests
         Assert.Equal(heldBefore, restored.FindExisting(generation, probe));
 
         // a held caller id is refused, a removed one can come back
-        await Assert.ThrowsAsync<ArgumentException>(() => restored.AddAsync(generation, Guid.NewGuid(), shards.Rows(vectors, 0, 1), [1010], callerIds: true));
-        await restored.AddAsync(generation, Guid.NewGuid(), shards.Rows(vectors, 0, 1), [1000], callerIds: true);
+        await Assert.ThrowsAsync<ArgumentException>(() => shards.AddAsync(restored, vectors, 0, 1, firstId: 1010, callerIds: true));
+        await shards.AddAsync(restored, vectors, 0, 1, firstId: 1000, callerIds: true);
         Assert.Equal(291, restored.Count);
     }
 
@@ -122,67 +113,51 @@ public sealed class ShardCoreTests
         await using var shards = new ShardCoreHarness();
         var vectors = shards.Vectors(60, seed: 5);
         var core = await shards.OpenAsync();
-        await core.AddAsync(shards.Generation, Guid.NewGuid(), shards.Rows(vectors, 0, 40), ShardCoreHarness.Ids(0, 40), callerIds: false);
-        var blob = StorageLayout.Snapshot(shards.Location.GenerationPrefix, 1, shards.Location.Shard, Guid.NewGuid());
-        var snapshot = (await core.SnapshotAsync(shards.Generation, blob)).Info;
-        await core.AddAsync(shards.Generation, Guid.NewGuid(), shards.Rows(vectors, 40, 20), ShardCoreHarness.Ids(40, 20), callerIds: false);
+        await shards.AddAsync(core, vectors, 0, 40);
+        var snapshot = await shards.SnapshotAsync(core);
+        await shards.AddAsync(core, vectors, 40, 20);
         await core.CloseAsync();
 
         // the index commits a snapshot by writing its manifest last
         var manifest = new IndexManifest(1, null, shards.Generation, shards.Location.Spec, 60, IdMode.Auto, DateTimeOffset.UtcNow, [snapshot]);
         await shards.Store.WriteAsync(StorageLayout.CurrentManifest(shards.Location.GenerationPrefix), manifest.ToJson());
-        foreach (var segment in (await shards.LogSegmentsAsync()).Where(p => StorageLayout.SegmentOf(p) < snapshot.LogFromSegment))
-        {
-            await shards.Store.DeleteAsync(segment);
-        }
+        await shards.DeleteLogCoveredByAsync(snapshot);
 
-        var reopened = await shards.OpenNewestAsync();
-        Assert.Equal(60, reopened.Count);
-        Assert.Equal(ShardCoreHarness.Ids(0, 60), await shards.NearestAsync(reopened, shards.Rows(vectors, 0, 60)));
+        await shards.AssertHoldsExactlyAsync(await shards.OpenNewestAsync(), vectors, 0, 60);
     }
 
     [Fact]
     public async Task A_batch_sent_twice_under_one_batch_id_is_stored_once()
     {
         await using var shards = new ShardCoreHarness();
-        var generation = shards.Generation;
         var vectors = shards.Vectors(50, seed: 6);
-        var batch = shards.Rows(vectors, 0, 50);
         var batchId = Guid.NewGuid();
         var core = await shards.OpenAsync();
 
         // at once (the second joins the first on its way), then later; a retry's own ids are not used: its first receipt is
-        var first = core.AddAsync(generation, batchId, batch, ShardCoreHarness.Ids(0, 50), callerIds: false);
-        var concurrent = core.AddAsync(generation, batchId, batch, ShardCoreHarness.Ids(500, 50), callerIds: false);
-        var results = await Task.WhenAll(first, concurrent);
+        var results = await Task.WhenAll(
+            shards.AddAsync(core, vectors, 0, 50, batchId),
+            shards.AddAsync(core, vectors, 0, 50, batchId, firstId: 500));
         Assert.Equal(results[0].Receipt, results[1].Receipt);
         Assert.Equal([false, true], results.Select(r => r.Retried).Order());
         var receipt = results[0].Receipt;
         Assert.Equal(new BatchReceipt(batchId, 0, 50), receipt);
-        var later = await core.AddAsync(generation, batchId, batch, ShardCoreHarness.Ids(900, 50), callerIds: false);
-        Assert.Equal(new ShardAddResult(receipt, Retried: true), later);
+        Assert.Equal(new ShardAddResult(receipt, Retried: true), await shards.AddAsync(core, vectors, 0, 50, batchId, firstId: 900));
         Assert.Equal(50, core.Count);
         await core.CloseAsync();
 
         // also after a restart, from the log
         var replayed = await shards.OpenAsync();
         Assert.Equal(50, replayed.Count);
-        Assert.Equal(receipt, (await replayed.AddAsync(generation, batchId, batch, ShardCoreHarness.Ids(900, 50), callerIds: false)).Receipt);
+        Assert.Equal(new ShardAddResult(receipt, Retried: true), await shards.AddAsync(replayed, vectors, 0, 50, batchId, firstId: 900));
         Assert.Equal(50, replayed.Count);
 
-        // and from a snapshot alone (its log segments gone)
-        var blob = StorageLayout.Snapshot(shards.Location.GenerationPrefix, 1, shards.Location.Shard, Guid.NewGuid());
-        var snapshot = (await replayed.SnapshotAsync(generation, blob)).Info;
+        // and from a snapshot alone (the log it covers gone)
+        var snapshot = await shards.SnapshotAsync(replayed);
         await replayed.CloseAsync();
-        foreach (var segment in await shards.LogSegmentsAsync())
-        {
-            await shards.Store.DeleteAsync(segment);
-        }
-
+        await shards.DeleteLogCoveredByAsync(snapshot);
         var restored = await shards.OpenAsync(snapshot);
-        var retried = await restored.AddAsync(generation, batchId, batch, ShardCoreHarness.Ids(900, 50), callerIds: false);
-        Assert.True(retried.Retried);
-        Assert.Equal(receipt, retried.Receipt);
+        Assert.Equal(new ShardAddResult(receipt, Retried: true), await shards.AddAsync(restored, vectors, 0, 50, batchId, firstId: 900));
         Assert.Equal(50, restored.Count);
     }
 
@@ -191,28 +166,26 @@ public sealed class ShardCoreTests
     {
         HeldSnapshotStore? held = null;
         await using var shards = new ShardCoreHarness(wrapStore: inner => held = new HeldSnapshotStore(inner));
-        var generation = shards.Generation;
         var vectors = shards.Vectors(150, seed: 7);
         var core = await shards.OpenAsync();
-        await core.AddAsync(generation, Guid.NewGuid(), shards.Rows(vectors, 0, 100), ShardCoreHarness.Ids(0, 100), callerIds: false);
+        await shards.AddAsync(core, vectors, 0, 100);
 
-        var blob = StorageLayout.Snapshot(shards.Location.GenerationPrefix, 1, shards.Location.Shard, Guid.NewGuid());
-        var snapshotting = core.SnapshotAsync(generation, blob);
+        var snapshotting = shards.SnapshotAsync(core);
         await held!.Writing;
 
         // the snapshot is written from faiss's memory where it lies: while its view is open, the index refuses changes
-        var index = core.IndexOf(generation);
+        var index = core.IndexOf(shards.Generation);
         var refused = Assert.Throws<InvalidOperationException>(() => index.AddWithIds(shards.Rows(vectors, 100, 1).Values, [100]));
         Assert.Contains("serialized view", refused.Message, StringComparison.Ordinal);
         Assert.Throws<InvalidOperationException>(() => index.Remove([0]));
 
         // so the core holds its own changes back until the snapshot is written, then applies them after it
-        var add = core.AddAsync(generation, Guid.NewGuid(), shards.Rows(vectors, 100, 50), ShardCoreHarness.Ids(100, 50), callerIds: false);
-        var remove = core.RemoveAsync(generation, [0]);
+        var add = shards.AddAsync(core, vectors, 100, 50);
+        var remove = core.RemoveAsync(shards.Generation, [0]);
         Assert.False(add.IsCompleted);
         Assert.False(remove.IsCompleted);
         held.Release();
-        var snapshot = (await snapshotting).Info;
+        var snapshot = await snapshotting;
         Assert.Equal(100, snapshot.Count);
         Assert.False((await add).Retried);
         Assert.Equal(1, await remove);
@@ -220,33 +193,29 @@ public sealed class ShardCoreTests
 
         // the changes are in the log after the snapshot: snapshot + log holds them
         await core.CloseAsync();
-        var restored = await shards.OpenAsync(snapshot);
-        Assert.Equal(149, restored.Count);
-        Assert.Equal(ShardCoreHarness.Ids(1, 149), await shards.NearestAsync(restored, shards.Rows(vectors, 1, 149)));
+        await shards.AssertHoldsExactlyAsync(await shards.OpenAsync(snapshot), vectors, 1, 149);
     }
 
     [Fact]
     public async Task The_version_changes_with_every_change_and_every_load()
     {
         await using var shards = new ShardCoreHarness();
-        var generation = shards.Generation;
         var vectors = shards.Vectors(20, seed: 8);
         var core = await shards.OpenAsync();
         var versions = new List<long> { core.Version };
         var batchId = Guid.NewGuid();
-        await core.AddAsync(generation, batchId, shards.Rows(vectors, 0, 10), ShardCoreHarness.Ids(0, 10), callerIds: false);
+        await shards.AddAsync(core, vectors, 0, 10, batchId);
         versions.Add(core.Version);
 
         // a retry stores nothing, and a search and a snapshot change nothing
-        await core.AddAsync(generation, batchId, shards.Rows(vectors, 0, 10), ShardCoreHarness.Ids(0, 10), callerIds: false);
+        await shards.AddAsync(core, vectors, 0, 10, batchId);
         await shards.NearestAsync(core, shards.Rows(vectors, 0, 10));
-        var blob = StorageLayout.Snapshot(shards.Location.GenerationPrefix, 1, shards.Location.Shard, Guid.NewGuid());
-        var snapshot = (await core.SnapshotAsync(generation, blob)).Info;
+        var snapshot = await shards.SnapshotAsync(core);
         Assert.Equal(versions[^1], core.Version);
 
-        await core.RemoveAsync(generation, [3]);
+        await core.RemoveAsync(shards.Generation, [3]);
         versions.Add(core.Version);
-        await core.AddAsync(generation, Guid.NewGuid(), shards.Rows(vectors, 10, 10), ShardCoreHarness.Ids(10, 10), callerIds: false);
+        await shards.AddAsync(core, vectors, 10, 10);
         versions.Add(core.Version);
         await core.RestoreSnapshotAsync(shards.Location, snapshot);
         versions.Add(core.Version);
