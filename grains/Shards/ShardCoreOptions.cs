@@ -12,7 +12,16 @@ internal sealed class ShardCoreOptions
     /// Batch ids remembered for idempotent retries (default <see cref="DefaultRememberedBatches"/>): a batch sent
     /// again while its id is among the newest this many is stored once. Kept in snapshots too.
     /// </summary>
-    public int RememberedBatches { get; init; } = DefaultRememberedBatches;
+    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
+    public int RememberedBatches
+    {
+        get;
+        init
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(RememberedBatches));
+            field = value;
+        }
+    } = DefaultRememberedBatches;
 
     /// <summary>The engine a restored or created index searches with (default <see cref="SearchEngineOptions.Default"/>).</summary>
     public SearchEngineOptions SearchEngine { get; init; } = SearchEngineOptions.Default;

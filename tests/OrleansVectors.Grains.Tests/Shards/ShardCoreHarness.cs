@@ -19,12 +19,15 @@ internal sealed class ShardCoreHarness : IAsyncDisposable
     private readonly string _root = Path.Combine(Path.GetTempPath(), $"shardcore-{Guid.NewGuid():N}");
     private readonly FaissWorkers _workers = new(threadCount: 2);
     private readonly List<ShardCore> _cores = [];
+    private readonly ShardCoreOptions _options;
 
     /// <param name="faissFactory">The shard's faiss index: one that keeps global ids (an id map, or IVF).</param>
     /// <param name="dimension">The vector dimension.</param>
     /// <param name="wrapStore">Wraps the file store (to hold writes), or null.</param>
-    public ShardCoreHarness(string faissFactory = "IDMap,Flat", int dimension = 8, Func<IDurableStore, IDurableStore>? wrapStore = null)
+    /// <param name="options">The cores' options (default: the silo's).</param>
+    public ShardCoreHarness(string faissFactory = "IDMap,Flat", int dimension = 8, Func<IDurableStore, IDurableStore>? wrapStore = null, ShardCoreOptions? options = null)
     {
+        _options = options ?? new ShardCoreOptions();
         Files = new FileDurableStore(_root);
         Store = wrapStore?.Invoke(Files) ?? Files;
         var spec = new IndexSpec { Dimension = dimension };
@@ -94,7 +97,7 @@ internal sealed class ShardCoreHarness : IAsyncDisposable
 
     private ShardCore NewCore()
     {
-        var core = new ShardCore($"{Location.Index}/{Location.Shard}", Store, _workers, new PassThroughModels(), new ShardCoreOptions(), NullLogger.Instance);
+        var core = new ShardCore($"{Location.Index}/{Location.Shard}", Store, _workers, new PassThroughModels(), _options, NullLogger.Instance);
         _cores.Add(core);
         return core;
     }

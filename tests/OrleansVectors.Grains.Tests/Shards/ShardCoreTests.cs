@@ -162,6 +162,28 @@ public sealed class ShardCoreTests
     }
 
     [Fact]
+    public async Task The_idempotency_window_holds_the_newest_batches_and_is_at_least_one()
+    {
+        await using var shards = new ShardCoreHarness(options: new ShardCoreOptions { RememberedBatches = 2 });
+        var vectors = shards.Vectors(40, seed: 10);
+        Guid[] batchIds = [Guid.NewGuid(), Guid.NewGuid(), Guid.NewGuid()];
+        var core = await shards.OpenAsync();
+        for (var b = 0; b < batchIds.Length; b++)
+        {
+            await shards.AddAsync(core, vectors, b * 10, 10, batchIds[b]);
+        }
+
+        // the two newest are recognised; the oldest is forgotten, so it is stored again
+        Assert.True((await shards.AddAsync(core, vectors, 20, 10, batchIds[2])).Retried);
+        Assert.True((await shards.AddAsync(core, vectors, 10, 10, batchIds[1])).Retried);
+        Assert.False((await shards.AddAsync(core, vectors, 0, 10, batchIds[0], firstId: 30)).Retried);
+        Assert.Equal(40, core.Count);
+
+        var refused = Assert.Throws<ArgumentOutOfRangeException>(() => new ShardCoreOptions { RememberedBatches = 0 });
+        Assert.Equal(nameof(ShardCoreOptions.RememberedBatches), refused.ParamName);
+    }
+
+    [Fact]
     public async Task A_change_during_a_snapshot_view_is_refused_by_the_index_and_waits_in_the_core()
     {
         HeldSnapshotStore? held = null;
