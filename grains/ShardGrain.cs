@@ -3,27 +3,25 @@ using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
 using OrleansVectors.GrainInterfaces;
 using OrleansVectors.Grains.Diagnostics;
-using OrleansVectors.Grains.Durability;
 using OrleansVectors.Grains.Hosting;
 using OrleansVectors.Grains.Models;
 using OrleansVectors.Grains.Placement;
+using OrleansVectors.Grains.Shards;
 using OrleansVectors.Grains.Storage;
 using OrleansVectors.Grains.Threading;
 using OrleansVectors.Grains.Topology;
-using OrleansVectors.Inference.Faiss;
 
 namespace OrleansVectors.Grains;
 
 /// <summary>
-/// One shard: a faiss index (keyed by global ids) in this silo's memory, made durable by a write-ahead log and
-/// snapshots in the silo's <see cref="IDurableStore"/>. An activation anywhere restores the newest committed
-/// snapshot and replays the log after it, in the background; calls wait for that (bounded by
-/// <see cref="OrleansVectorsOptions.RestoreWait"/>).
+/// One shard, as a grain: the host of a <see cref="ShardCore"/> (the faiss index, its write-ahead log and snapshots
+/// in the silo's <see cref="IDurableStore"/>, replay, the idempotency window). The grain gives the core its identity
+/// and its generation from the index's shard map, restores it when activated (in the background; calls wait for that,
+/// bounded by <see cref="OrleansVectorsOptions.RestoreWait"/>), turns messages into calls, reports metrics, asks the
+/// index for snapshots as the log grows, and ends the activation when the core must be loaded again from its log.
 /// </summary>
 /// <remarks>
-/// The grain is reentrant: searches run alongside everything else (faiss's own reader/writer lock keeps them
-/// apart from mutations). Changes enter the log in one order, under <see cref="_gate"/>, and are applied to
-/// faiss in that same order, so a replay rebuilds the same index; adds that arrive together share one log write.
+/// The grain is reentrant: searches run alongside everything else, and the core orders the changes itself.
 /// </remarks>
 [ShardPlacement, Reentrant]
 [CollectionAgeLimit(AlwaysActive = true)] // restoring is not free: keep shards in memory rather than idle-collect them
@@ -36,34 +34,43 @@ public sealed partial class ShardGrain(
     ILogger<ShardGrain> logger) : Grain, IShardGrain, IDisposable
 {
     /// <summary>Batch ids remembered for idempotent retries, per shard.</summary>
-    internal const int RememberedBatches = 100_000;
+    internal const int RememberedBatches = ShardCoreOptions.DefaultRememberedBatches;
 
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private readonly Dictionary<Guid, Task<AddReceipt>> _adding = [];
     private Task _ready = Task.CompletedTask;
-    private ShardState? _state;
-    private Task _applied = Task.CompletedTask;
-    private long _addedSinceSnapshot;
     private DateTime _snapshotRequested;
     private (string Index, int Shard)? _identity;
     private OrleansVectorsMetrics.LocalShard? _local;
-    private long _changes; // adds, removes and trainings applied by this activation: tells a kept k-means assignment is stale
+    private ShardCore? _core;
+    private ShardKMeans? _kmeans;
 
     private string Key => this.GetPrimaryKeyString();
 
+    private int ShardNumber => Identity.Shard;
+
+    private string ShardIndexName => Identity.Index;
+
+    private (string Index, int Shard) Identity => _identity ??= ShardTopology.ParseShardKey(Key);
+
+    private ShardCore Core => _core ??= new ShardCore(
+        Key,
+        store,
+        workers,
+        models,
+        new ShardCoreOptions { RememberedBatches = RememberedBatches, SearchEngine = options.Value.ToSearchEngineOptions() },
+        logger);
+
+    private ShardKMeans KMeans => _kmeans ??= new ShardKMeans(Core);
+
     /// <inheritdoc/>
-    public void Dispose()
-    {
-        _local?.Dispose();
-        _gate.Dispose();
-    }
+    public void Dispose() => _local?.Dispose();
 
     /// <inheritdoc/>
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         // restoring may take longer than activation is allowed to: do it in the background and gate calls on it.
         // Until it ends, the silo's readiness says no (see SiloReadiness).
-        var local = _local = metrics.ShardActivated(ShardIndexName, ShardNumber, () => _state?.Index.Count ?? 0);
+        var core = Core;
+        var local = _local = metrics.ShardActivated(ShardIndexName, ShardNumber, () => core.Count);
         _ready = RestoreFromStoreAsync();
         _ready.ContinueWith(_ => local.Restored(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).Ignore();
         return Task.CompletedTask;
@@ -74,7 +81,7 @@ public sealed partial class ShardGrain(
     {
         ArgumentNullException.ThrowIfNull(spec);
         await WaitForRestoreAsync(throwOnFailure: false);
-        if (_state?.Generation == generation)
+        if (Core.Generation == generation)
         {
             return;
         }
@@ -86,95 +93,53 @@ public sealed partial class ShardGrain(
     /// <inheritdoc/>
     public async Task<AddReceipt> AddAsync(Guid generation, Guid batchId, VectorBatch vectors, long[] ids, bool callerIds)
     {
-        var state = await RequireAsync(generation);
-        ArgumentNullException.ThrowIfNull(vectors);
-        ArgumentNullException.ThrowIfNull(ids);
-        if (ids.Length != vectors.Count)
+        await WaitForRestoreAsync(throwOnFailure: true);
+        var added = await ReloadOnDivergenceAsync(core => core.AddAsync(generation, batchId, vectors, ids, callerIds));
+        if (!added.Retried)
         {
-            throw new ArgumentException($"{ids.Length} ids for {vectors.Count} vectors.", nameof(ids));
+            NoteAdded(added.Receipt.Count);
         }
 
-        if (state.Batches.TryGet(batchId) is { } stored)
-        {
-            return new AddReceipt(stored.FirstId, stored.Count, ShardNumber);
-        }
-
-        // a retry that arrives while the first attempt is still on its way shares its outcome
-        if (_adding.TryGetValue(batchId, out var adding))
-        {
-            return await adding;
-        }
-
-        adding = AddCoreAsync(state, batchId, vectors, ids, callerIds);
-        _adding[batchId] = adding;
-        try
-        {
-            return await adding;
-        }
-        finally
-        {
-            _adding.Remove(batchId);
-        }
+        return new AddReceipt(added.Receipt.FirstId, added.Receipt.Count, ShardNumber);
     }
 
     /// <inheritdoc/>
     public async Task TrainAsync(Guid generation, VectorBatch sample)
     {
-        var state = await RequireAsync(generation);
-        var embeddings = await models.EmbedAsync(state.Spec, sample);
-        var vectors = embeddings.Values.ToArray();
-        var record = new LogRecord(LogRecordKind.Train, Guid.NewGuid(), CallerIds: false, TrainFirst: true, embeddings.Dimension, [], vectors);
-        await ApplyThenLogAsync(state, record, index => index.Train(vectors));
+        await WaitForRestoreAsync(throwOnFailure: true);
+        await ReloadOnDivergenceAsync(async core =>
+        {
+            await core.TrainAsync(generation, sample);
+            return true;
+        });
     }
 
     /// <inheritdoc/>
     public async Task<NeighborResults> SearchAsync(Guid generation, VectorBatch queries, int k, QueryOptions options, CancellationToken cancellationToken = default)
     {
-        var index = (await RequireAsync(generation)).Index;
-        var parameters = ToSearchParameters(index, options);
-        if (index.Count == 0 || !index.IsTrained)
-        {
-            return NoNeighbors(queries.Count, k);
-        }
-
-        var result = await RunOnFaissWorkerAsync(() => index.Search(queries.Values, k, parameters), cancellationToken);
-        return NeighborResults.Create(result.Distances, result.Labels, result.QueryCount, result.K);
+        await WaitForRestoreAsync(throwOnFailure: true);
+        return await Core.SearchAsync(generation, queries, k, options, cancellationToken);
     }
 
     /// <inheritdoc/>
     public async Task<RangeResults> RangeSearchAsync(Guid generation, VectorBatch queries, float radius, QueryOptions options, CancellationToken cancellationToken = default)
     {
-        var index = (await RequireAsync(generation)).Index;
-        var parameters = ToSearchParameters(index, options);
-        if (index.Count == 0 || !index.IsTrained)
-        {
-            return RangeResults.Create(new long[queries.Count + 1], [], []);
-        }
-
-        var result = await RunOnFaissWorkerAsync(() => index.RangeSearch(queries.Values, radius, parameters), cancellationToken);
-        ReplyTooLargeException.ThrowIfPastLimit(
-            $"Shard {ShardNumber} of index '{ShardIndexName}'", queries.Count, result.Labels.Length, "send fewer queries per call or use a tighter threshold");
-        return RangeResults.Create(result.Offsets, result.Distances, result.Labels);
+        await WaitForRestoreAsync(throwOnFailure: true);
+        return await Core.RangeSearchAsync(generation, queries, radius, options, cancellationToken);
     }
 
     /// <inheritdoc/>
     public async Task<long[]> FindExistingAsync(Guid generation, long[] ids)
     {
-        var state = await RequireAsync(generation);
-        ArgumentNullException.ThrowIfNull(ids);
-        return [.. ids.Where(state.CallerIds.Contains)];
+        await WaitForRestoreAsync(throwOnFailure: true);
+        return Core.FindExisting(generation, ids);
     }
 
     /// <inheritdoc/>
     public async Task<long> RemoveAsync(Guid generation, long[] ids)
     {
-        var state = await RequireAsync(generation);
-        ArgumentNullException.ThrowIfNull(ids);
-        long removed = 0;
-        var record = new LogRecord(LogRecordKind.Remove, Guid.NewGuid(), CallerIds: false, TrainFirst: false, 0, ids, []);
-        await ApplyThenLogAsync(state, record, index => removed = index.Remove(ids));
-        state.CallerIds.ExceptWith(ids);
-        return removed;
+        await WaitForRestoreAsync(throwOnFailure: true);
+        return await ReloadOnDivergenceAsync(core => core.RemoveAsync(generation, ids));
     }
 
     /// <inheritdoc/>
@@ -188,26 +153,43 @@ public sealed partial class ShardGrain(
     public async Task<ShardDescription> DescribeAsync()
     {
         await WaitForRestoreAsync(throwOnFailure: true);
-        var index = _state?.Index;
-        return new ShardDescription(ShardNumber, index?.Count ?? 0, RuntimeIdentity, index?.SearchEngineDescription ?? "none (no index)");
+        return new ShardDescription(ShardNumber, Core.Count, RuntimeIdentity, Core.SearchEngineDescription ?? "none (no index)");
     }
 
     /// <inheritdoc/>
     public async Task DropAsync()
     {
         await WaitForRestoreAsync(throwOnFailure: false);
-        await _gate.WaitAsync();
-        try
+        await Core.DropAsync();
+        _snapshotRequested = default;
+        DeactivateOnIdle();
+    }
+
+    /// <inheritdoc/>
+    public async Task<ShardSnapshotInfo> SnapshotAsync(Guid generation, string blob)
+    {
+        await WaitForRestoreAsync(throwOnFailure: true);
+        var written = await Core.SnapshotAsync(generation, blob);
+        metrics.SnapshotWritten(ShardIndexName, written.Duration, written.Info.Bytes);
+        _snapshotRequested = default;
+        return written.Info;
+    }
+
+    /// <inheritdoc/>
+    public async Task<ShardSnapshotInfo> RestoreSnapshotAsync(Guid generation, ShardSnapshotInfo snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        await WaitForRestoreAsync(throwOnFailure: false);
+        var map = await GrainFactory.GetGrain<IIndexGrain>(ShardIndexName).GetShardMapAsync();
+        if (map.Generation != generation)
         {
-            await DrainAppliedAsync();
-            await ReplaceStateAsync(null);
-        }
-        finally
-        {
-            _gate.Release();
+            throw new StaleGenerationException(Key);
         }
 
-        DeactivateOnIdle();
+        var restored = await Core.RestoreSnapshotAsync(LocationOf(map), snapshot);
+        _ready = Task.CompletedTask;
+        _snapshotRequested = default;
+        return restored;
     }
 
     /// <inheritdoc/>
@@ -224,227 +206,104 @@ public sealed partial class ShardGrain(
             // reported to the calls that waited for it
         }
 
-        await ReplaceStateAsync(null);
+        await Core.DisposeAsync();
     }
 
-    private int ShardNumber => Identity.Shard;
-
-    private string ShardIndexName => Identity.Index;
-
-    private (string Index, int Shard) Identity => _identity ??= ShardTopology.ParseShardKey(Key);
-
-    private async Task<AddReceipt> AddCoreAsync(ShardState state, Guid batchId, VectorBatch vectors, long[] ids, bool callerIds)
+    /// <summary>Restores the shard at activation, when its index exists.</summary>
+    private async Task RestoreFromStoreAsync()
     {
-        var embeddings = await models.EmbedAsync(state.Spec, vectors);
-        if (!state.Index.IsTrained)
-        {
-            // a batch that may train the index must be able to, or fail before it is logged: a replay would fail
-            // again. Every batch logged while the index is untrained is checked, whichever ends up training it.
-            await CheckTrainingAsync(state, embeddings);
-        }
-
-        Task applied;
-        await _gate.WaitAsync();
+        ShardMap map;
         try
         {
-            EnsureCurrent(state);
-            if (callerIds)
-            {
-                var duplicate = Array.FindIndex(ids, state.CallerIds.Contains);
-                if (duplicate >= 0)
-                {
-                    throw new ArgumentException($"Id {ids[duplicate]} is already in the index.", nameof(ids));
-                }
-
-                state.CallerIds.UnionWith(ids);
-            }
-
-            // the batch is immutable: the frame and faiss both read its values, with no copy between
-            var frame = LogRecord.Frame(LogRecordKind.Add, batchId, callerIds, !state.Index.IsTrained, embeddings.Dimension, ids, embeddings.Values);
-            applied = _applied = ApplyAfterAsync(_applied, state.Log.AppendAsync(frame), () => ApplyAdd(state.Index, embeddings.Values, ids));
+            map = await GrainFactory.GetGrain<IIndexGrain>(ShardIndexName).GetShardMapAsync();
         }
-        finally
+        catch (IndexNotFoundException)
         {
-            _gate.Release();
+            return; // nothing to restore; a create initializes the shard
         }
 
         try
         {
-            await applied;
+            await LoadAsync(map);
         }
-        catch
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
-            if (callerIds)
-            {
-                state.CallerIds.ExceptWith(ids);
-            }
-
-            throw;
-        }
-
-        state.Batches.Remember(new BatchReceipt(batchId, callerIds ? -1 : ids[0], ids.Length));
-        NoteAdded(ids.Length);
-        return new AddReceipt(callerIds ? -1 : ids[0], ids.Length, ShardNumber);
-    }
-
-    /// <summary>
-    /// A change that runs alone (remove, train): applied first, so one that faiss refuses (a remove on HNSW, a
-    /// training of an index that holds vectors) fails with nothing logged, never to fail every replay after it; then
-    /// logged, and acknowledged once durable. If the log write fails, memory is ahead of the log: the activation
-    /// ends and the next one starts again from the log.
-    /// </summary>
-    private async Task ApplyThenLogAsync(ShardState state, LogRecord record, Action<FaissIndex> apply)
-    {
-        await _gate.WaitAsync();
-        try
-        {
-            EnsureCurrent(state);
-            await DrainAppliedAsync();
-            await RunOnFaissWorkerAsync(() =>
-            {
-                apply(state.Index);
-                return true;
-            });
-            _changes++;
-            try
-            {
-                await state.Log.AppendAsync(record.ToFrame());
-            }
-            catch (Exception e)
-            {
-                LogApplyFailed(Key, e.Message);
-                DeactivateOnIdle();
-                throw;
-            }
-        }
-        finally
-        {
-            _gate.Release();
-        }
-    }
-
-    /// <summary>Applies a logged change once its log write is durable and every change logged before it is applied.</summary>
-    private async Task ApplyAfterAsync(Task previous, Task logged, Action apply)
-    {
-        try
-        {
-            await previous;
-        }
-        catch (Exception)
-        {
-            // the previous change's failure is reported to its own caller
-        }
-
-        await logged;
-        try
-        {
-            await RunOnFaissWorkerAsync(() =>
-            {
-                apply();
-                return true;
-            });
-        }
-        catch (Exception e)
-        {
-            // logged but not applied: memory no longer matches the log, so start again from the log
-            LogApplyFailed(Key, e.Message);
+            // the next activation tries again (a blob service that was briefly away; a corrupt object fails again,
+            // naming it, until an earlier version is restored)
+            LogRestoreFailed(Key, e.Message);
             DeactivateOnIdle();
             throw;
         }
     }
 
-    private static void ApplyAdd(FaissIndex index, ReadOnlySpan<float> values, ReadOnlySpan<long> ids)
+    /// <summary>Opens the map's generation in the core: its newest committed snapshot (if any) and the log after it.</summary>
+    private async Task LoadAsync(ShardMap map)
     {
-        if (!index.IsTrained)
-        {
-            index.Train(values);
-        }
-
-        index.AddWithIds(values, ids);
+        await Core.LoadAsync(LocationOf(map));
+        _snapshotRequested = default;
     }
 
-    /// <summary>Trains a scratch copy of the shard's index type on <paramref name="vectors"/>, so a batch that cannot train it fails before it is logged.</summary>
-    private async Task CheckTrainingAsync(ShardState state, VectorBatch vectors) =>
-        await RunOnFaissWorkerAsync(() =>
+    private ShardLocation LocationOf(ShardMap map)
+    {
+        var topology = new ShardTopology(map);
+        return new ShardLocation(topology.Index, topology.Generation, ShardNumber, topology.Spec, topology.FaissFactory, topology.FaissMetric);
+    }
+
+    /// <summary>
+    /// Calls the core for a change; when the change failed in a way that left memory apart from the log, the
+    /// activation ends and the next one starts again from the log.
+    /// </summary>
+    private async Task<T> ReloadOnDivergenceAsync<T>(Func<ShardCore, Task<T>> change)
+    {
+        var core = Core;
+        try
         {
-            using var scratch = state.Topology.CreateFaissIndex();
-            scratch.Train(vectors.Values);
-            return true;
-        });
+            return await change(core);
+        }
+        catch when (core.NeedsReload)
+        {
+            DeactivateOnIdle();
+            throw;
+        }
+    }
 
     /// <summary>Asks the index for a snapshot once this shard's log has grown past the threshold, again every minute until one runs.</summary>
     private void NoteAdded(int count)
     {
-        _addedSinceSnapshot += count;
-        _changes++;
         metrics.VectorsAdded(ShardIndexName, count);
         var every = options.Value.SnapshotEveryVectors;
-        if (every > 0 && _addedSinceSnapshot >= every && DateTime.UtcNow - _snapshotRequested > TimeSpan.FromMinutes(1))
+        if (every > 0 && Core.AddedSinceSnapshot >= every && DateTime.UtcNow - _snapshotRequested > TimeSpan.FromMinutes(1))
         {
             _snapshotRequested = DateTime.UtcNow;
             GrainFactory.GetGrain<IIndexGrain>(ShardIndexName).RequestSnapshotAsync().Ignore();
         }
     }
 
-    private static FaissSearchParameters? ToSearchParameters(FaissIndex index, QueryOptions options) =>
-        options.NProbe is null && options.EfSearch is null
-            ? null
-            : new FaissSearchParameters
-            {
-                NProbe = index.SupportsNProbe ? options.NProbe : null,
-                EfSearch = index.SupportsEfSearch ? options.EfSearch : null,
-            };
-
-    /// <summary>
-    /// Runs faiss work on the silo's faiss worker threads (<see cref="FaissWorkers"/>). A <see cref="FaissException"/> becomes an
-    /// <see cref="InvalidOperationException"/> with faiss's message and the shard's name: exceptions cross the
-    /// wire, and faiss's type is not an Orleans-serializable one.
-    /// </summary>
-    private async Task<T> RunOnFaissWorkerAsync<T>(Func<T> work, CancellationToken cancellationToken = default)
+    /// <summary>Waits (bounded) for the activation's restore; a failed one fails the call with its reason.</summary>
+    private async Task WaitForRestoreAsync(bool throwOnFailure)
     {
         try
         {
-            return await workers.Run(work, cancellationToken);
+            await _ready.WaitAsync(options.Value.RestoreWait);
         }
-        catch (FaissException e)
+        catch (TimeoutException)
         {
-            throw new InvalidOperationException($"Shard '{Key}': {e.Message}");
+            throw new ShardUnavailableException(ShardIndexName, ShardNumber, $"still restoring its snapshot and log after {options.Value.RestoreWait.TotalSeconds:0} s; try again");
         }
-    }
-
-    private NeighborResults NoNeighbors(int queryCount, int k)
-    {
-        var distances = new float[queryCount * k];
-        Array.Fill(distances, TopKMerge.Sentinel(_state!.Spec.Metric));
-        var labels = new long[queryCount * k];
-        Array.Fill(labels, -1L);
-        return NeighborResults.Create(distances, labels, queryCount, k);
-    }
-
-    /// <summary>The shard's state once restored, for the caller's generation.</summary>
-    private async Task<ShardState> RequireAsync(Guid generation)
-    {
-        await WaitForRestoreAsync(throwOnFailure: true);
-        if (_state is not { } state)
+        catch (Exception) when (!throwOnFailure)
         {
-            throw new ShardLostException(Key);
+            // logged where the restore failed
         }
-
-        return generation == state.Generation ? state : throw new StaleGenerationException(Key);
-    }
-
-    /// <summary>Throws when the state a call started with was replaced meanwhile (a restore or a drop).</summary>
-    private void EnsureCurrent(ShardState state)
-    {
-        if (!ReferenceEquals(state, _state))
+        catch (Exception e) when (e is InvalidDataException or IOException or InvalidOperationException)
         {
-            throw _state is null ? new ShardLostException(Key) : new StaleGenerationException(Key);
+            throw new InvalidOperationException(
+                $"Shard '{Key}' could not be restored: {e.Message} Restore an earlier snapshot version (IIndexGrain.RestoreAsync, 'ovx restore --version N') or drop the index.");
         }
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Shard {Shard} initialized ({Factory}) on {Silo}")]
     private partial void LogInitialized(string shard, string factory, string silo);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Shard {Shard}: a logged change could not be applied ({Reason}); reloading from the log")]
-    private partial void LogApplyFailed(string shard, string reason);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Shard {Shard} could not be restored: {Reason}")]
+    private partial void LogRestoreFailed(string shard, string reason);
 }

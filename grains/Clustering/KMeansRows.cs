@@ -154,9 +154,6 @@ internal sealed class KMeansPoints
     public KMeansPoints Take(int count) => new(Dimension, _ids, _vectors, Math.Min(count, Count));
 }
 
-/// <summary>A shard's state as k-means sees it: the state object (replaced by a restore) and the changes applied to it.</summary>
-internal readonly record struct KMeansShardVersion(object? State, long Changes);
-
 /// <summary>
 /// A shard's k-means runs: each run's row count and sample size between sampling and preparing, then its training
 /// points. A run whose coordinator vanished never ends, so only the newest few are kept.
@@ -205,7 +202,7 @@ internal sealed class KMeansAssignment
     private readonly long[] _ids;
     private readonly int[] _clusters;
 
-    private KMeansAssignment(Guid run, KMeansShardVersion version, long[] ids, int[] clusters)
+    private KMeansAssignment(Guid run, long version, long[] ids, int[] clusters)
     {
         Run = run;
         Version = version;
@@ -215,11 +212,11 @@ internal sealed class KMeansAssignment
 
     public Guid Run { get; }
 
-    /// <summary>The shard's state when it was computed.</summary>
-    public KMeansShardVersion Version { get; }
+    /// <summary>The shard core's <see cref="Shards.ShardCore.Version"/> when it was computed.</summary>
+    public long Version { get; }
 
     /// <summary>Assigns every row of <paramref name="index"/>; runs on a faiss worker.</summary>
-    public static KMeansAssignment Compute(Guid run, KMeansShardVersion version, FaissIndex index, VectorBatch centroids, bool spherical, int chunk)
+    public static KMeansAssignment Compute(Guid run, long version, FaissIndex index, VectorBatch centroids, bool spherical, int chunk)
     {
         using var nearest = KMeansRows.CentroidIndex(centroids, spherical);
         var rows = index.Count;

@@ -1,21 +1,24 @@
 using OrleansVectors.GrainInterfaces;
 using OrleansVectors.Grains.Durability;
-using OrleansVectors.Grains.Topology;
 using OrleansVectors.Inference.Faiss;
 
-namespace OrleansVectors.Grains;
+namespace OrleansVectors.Grains.Shards;
 
-/// <summary>What a shard holds for one generation of its index: the faiss index, the ids it tracks, and its log.</summary>
-internal sealed class ShardState(ShardTopology topology, FaissIndex index, HashSet<long> callerIds, RecentBatches batches, ShardLog log) : IAsyncDisposable
+/// <summary>
+/// What a <see cref="ShardCore"/> holds for one generation of its index: the faiss index, the ids it tracks, the
+/// recent batches and its log. <see cref="CallerIds"/> and <see cref="Batches"/> are not thread-safe: the core reads
+/// and changes them under its lock.
+/// </summary>
+internal sealed class ShardState(ShardLocation location, FaissIndex index, HashSet<long> callerIds, RecentBatches batches, ShardLog log) : IAsyncDisposable
 {
-    /// <summary>The index's shards.</summary>
-    public ShardTopology Topology { get; } = topology;
+    /// <summary>Which shard of which generation this is.</summary>
+    public ShardLocation Location { get; } = location;
 
     /// <summary>The index spec.</summary>
-    public IndexSpec Spec => Topology.Spec;
+    public IndexSpec Spec => Location.Spec;
 
     /// <summary>The generation.</summary>
-    public Guid Generation => Topology.Generation;
+    public Guid Generation => Location.Generation;
 
     /// <summary>The faiss index, keyed by global ids.</summary>
     public FaissIndex Index { get; } = index;
