@@ -23,7 +23,7 @@ public sealed partial class IndexGrain(
     IDurableStore store,
     IOptions<OrleansVectorsOptions> options,
     ModelCatalog models,
-    ILogger<IndexGrain> logger) : Grain, IIndexGrain, IDisposable
+    ILogger<IndexGrain> logger) : Grain, IIndexGrain, IIndexClusterGrain, IDisposable
 {
     /// <summary>Auto-numbered ids taken per grain-state write; a crash of the index grain skips the rest of a block.</summary>
     internal const long IdBlock = 1 << 20;

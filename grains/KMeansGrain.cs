@@ -95,7 +95,7 @@ public sealed partial class KMeansGrain(
 
     private async Task<Guid> StartCheckedAsync(KMeansRequest request)
     {
-        var topology = new ShardTopology(await GrainFactory.GetGrain<IIndexGrain>(Name).GetShardMapAsync());
+        var topology = new ShardTopology(await GrainFactory.GetGrain<IIndexClusterGrain>(Name).GetShardMapAsync());
         var d = topology.Spec.Dimension;
         if ((long)request.K * d > MaxCentroidValues)
         {
@@ -359,7 +359,7 @@ public sealed partial class KMeansGrain(
     {
         try
         {
-            return ResultOf(await GrainFactory.GetGrain<IIndexGrain>(Name).GetShardMapAsync());
+            return ResultOf(await GrainFactory.GetGrain<IIndexClusterGrain>(Name).GetShardMapAsync());
         }
         catch (IndexNotFoundException)
         {
@@ -369,7 +369,7 @@ public sealed partial class KMeansGrain(
 
     private async Task<(ShardTopology Topology, KMeansGrainState Result)> RequireResultAsync()
     {
-        var map = await GrainFactory.GetGrain<IIndexGrain>(Name).GetShardMapAsync();
+        var map = await GrainFactory.GetGrain<IIndexClusterGrain>(Name).GetShardMapAsync();
         return ResultOf(map) is { } result
             ? (new ShardTopology(map), result)
             : throw new InvalidOperationException($"Index '{Name}' has no k-means result: run k-means first.");

@@ -180,7 +180,7 @@ public sealed partial class ShardGrain(
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         await WaitForRestoreAsync(throwOnFailure: false);
-        var map = await GrainFactory.GetGrain<IIndexGrain>(ShardIndexName).GetShardMapAsync();
+        var map = await GrainFactory.GetGrain<IIndexClusterGrain>(ShardIndexName).GetShardMapAsync();
         if (map.Generation != generation)
         {
             throw new StaleGenerationException(Key);
@@ -215,7 +215,7 @@ public sealed partial class ShardGrain(
         ShardMap map;
         try
         {
-            map = await GrainFactory.GetGrain<IIndexGrain>(ShardIndexName).GetShardMapAsync();
+            map = await GrainFactory.GetGrain<IIndexClusterGrain>(ShardIndexName).GetShardMapAsync();
         }
         catch (IndexNotFoundException)
         {
@@ -275,7 +275,7 @@ public sealed partial class ShardGrain(
         if (every > 0 && Core.AddedSinceSnapshot >= every && DateTime.UtcNow - _snapshotRequested > TimeSpan.FromMinutes(1))
         {
             _snapshotRequested = DateTime.UtcNow;
-            GrainFactory.GetGrain<IIndexGrain>(ShardIndexName).RequestSnapshotAsync().Ignore();
+            GrainFactory.GetGrain<IIndexClusterGrain>(ShardIndexName).RequestSnapshotAsync().Ignore();
         }
     }
 

@@ -48,7 +48,7 @@ internal sealed class ShardMapCache
     {
         if (refresh || !_topologies.TryGetValue(index, out var topology))
         {
-            topology = new ShardTopology(await grains.GetGrain<IIndexGrain>(index).GetShardMapAsync());
+            topology = new ShardTopology(await grains.GetGrain<IIndexClusterGrain>(index).GetShardMapAsync());
             _topologies[index] = topology;
         }
 

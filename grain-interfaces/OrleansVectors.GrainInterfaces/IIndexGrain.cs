@@ -29,11 +29,6 @@ public interface IIndexGrain : IGrainWithStringKey
     [Alias("Drop")]
     Task<bool> DropAsync();
 
-    /// <summary>What a query front needs to fan out, generation included; internal to the cluster. Interleaves with adds.</summary>
-    /// <exception cref="IndexNotFoundException">The index does not exist.</exception>
-    [Alias("GetShardMap"), AlwaysInterleave, ClusterInternal]
-    Task<ShardMap> GetShardMapAsync();
-
     /// <summary>The spec the index was created with. Interleaves with adds.</summary>
     /// <exception cref="IndexNotFoundException">The index does not exist.</exception>
     [Alias("GetSpec"), AlwaysInterleave]
@@ -103,8 +98,4 @@ public interface IIndexGrain : IGrainWithStringKey
     /// <summary>Deletes an export (a missing one is not an error).</summary>
     [Alias("DeleteExport")]
     Task DeleteExportAsync(string exportId);
-
-    /// <summary>A shard's log has grown past the snapshot threshold: snapshot soon (coalesced; fire and forget).</summary>
-    [Alias("RequestSnapshot"), OneWay, ClusterInternal]
-    Task RequestSnapshotAsync();
 }

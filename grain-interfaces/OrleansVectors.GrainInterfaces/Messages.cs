@@ -92,13 +92,6 @@ public sealed record AddReceipt(
     [property: Id(1)] int Count,
     [property: Id(2)] int Shard);
 
-/// <summary>What a query front needs to fan out: the spec and the generation of the index (a new one after drop and create).</summary>
-[GenerateSerializer, Immutable, Alias("ov.ShardMap")]
-public sealed record ShardMap(
-    [property: Id(0)] string Name,
-    [property: Id(1)] IndexSpec Spec,
-    [property: Id(2)] Guid Generation);
-
 /// <summary>
 /// What an input of <see cref="Count"/> vectors was given: ids FirstId … FirstId+Count−1 when the index numbers
 /// vectors (FirstId −1 for caller ids). Which shard a vector goes to is the ingest front's to decide, not the lease's.

@@ -37,8 +37,8 @@ public sealed class RoutingAndInputTests(ClusterFixture fixture)
         var queries = VectorBatch.FromRows(TestData.Uniform(2, D, seed: 2), D);
         var before = await fixture.Query.SearchAsync("internal-calls", queries, 3);
 
-        // the shard map (it carries the generation) is internal too; the spec is public
-        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => index.GetShardMapAsync());
+        // the shard map (it carries the generation) is internal too, on the index grain's cluster-side interface; the spec is public
+        await Assert.ThrowsAsync<UnauthorizedAccessException>(() => fixture.Client.GetGrain<IIndexClusterGrain>("internal-calls").GetShardMapAsync());
         Assert.Equal(2, (await index.GetSpecAsync()).ShardCount);
         var wide = await Assert.ThrowsAsync<ArgumentException>(() => fixture.Index("too-wide").CreateAsync(new IndexSpec { Dimension = 20_000_000 }));
         Assert.Contains("Dimension must be between 1 and 65536; got 20000000", wide.Message, StringComparison.Ordinal);
