@@ -12,12 +12,13 @@ namespace OrleansVectors.Grains.Security;
 internal sealed class ClusterInternalCallFilter(IClientAuthenticator authenticator) : IIncomingGrainCallFilter
 {
     private static readonly ConcurrentDictionary<MethodInfo, bool> Internal = new();
-    private static readonly Assembly ServiceInterfaces = typeof(IIndexGrain).Assembly;
+    /// <summary>Where this service's grain interfaces are declared: the public contracts, and the cluster's own protocol (here).</summary>
+    private static readonly Assembly[] ServiceInterfaces = [typeof(IIndexGrain).Assembly, typeof(IShardGrain).Assembly];
 
     public async Task Invoke(IIncomingGrainCallContext context)
     {
         // clients' calls to this service's grains; Orleans' own (the client's handshake, grain extensions) pass
-        if (context.SourceId is { } source && GrainTypePrefix.IsClient(source) && context.InterfaceMethod?.DeclaringType?.Assembly == ServiceInterfaces)
+        if (context.SourceId is { } source && GrainTypePrefix.IsClient(source) && ServiceInterfaces.Contains(context.InterfaceMethod?.DeclaringType?.Assembly))
         {
             if (await authenticator.AuthenticateAsync(context) is { } refusal)
             {
