@@ -55,7 +55,6 @@ internal static class StorageLayout
     /// <summary>The folder of all saved snapshots of an index.</summary>
     public static string AllSaved(string index) => $"indexes/{Escape(index)}/saved/";
 
-    /// <summary>Index and snapshot names as one path segment: escaped, with no '.'/'..' segment possible.</summary>
     /// <summary>The names of the indexes that have a generation among <paramref name="paths"/> (a listing of "indexes/").</summary>
     public static IReadOnlyList<string> IndexesIn(IEnumerable<string> paths) =>
         [.. paths.Select(p => p.Split('/'))
@@ -66,6 +65,7 @@ internal static class StorageLayout
     /// <summary>The prefix of every index's objects.</summary>
     public const string AllIndexes = "indexes/";
 
+    /// <summary>Index and snapshot names as one path segment: escaped, with no '.'/'..' segment possible.</summary>
     private static string Escape(string name) => Uri.EscapeDataString(name).Replace(".", "%2E", StringComparison.Ordinal);
 
     private static string Number(long value) => value.ToString("D12", CultureInfo.InvariantCulture);
