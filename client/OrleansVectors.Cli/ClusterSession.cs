@@ -1,7 +1,5 @@
-using System.CommandLine;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using OrleansVectors.Client;
 using OrleansVectors.Client.Hosting;
 
 namespace OrleansVectors.Cli;

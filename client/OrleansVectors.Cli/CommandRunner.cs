@@ -1,8 +1,4 @@
-using System.CommandLine;
 using Microsoft.Extensions.Options;
-using OrleansVectors.Client;
-using OrleansVectors.GrainInterfaces;
-using Spectre.Console;
 
 namespace OrleansVectors.Cli;
 

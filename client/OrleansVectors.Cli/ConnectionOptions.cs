@@ -1,5 +1,3 @@
-using System.CommandLine;
-using System.Globalization;
 using OrleansVectors.Client.Hosting;
 using OrleansVectors.Connections;
 

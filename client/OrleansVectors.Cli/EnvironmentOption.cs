@@ -1,5 +1,3 @@
-using System.CommandLine;
-
 namespace OrleansVectors.Cli;
 
 /// <summary>

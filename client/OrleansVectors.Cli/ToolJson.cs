@@ -1,7 +1,5 @@
-using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using OrleansVectors.GrainInterfaces;
 
 namespace OrleansVectors.Cli;
 

@@ -1,7 +1,4 @@
-using System.CommandLine;
 using System.CommandLine.Parsing;
-using System.Globalization;
-using OrleansVectors.GrainInterfaces;
 
 namespace OrleansVectors.Cli;
 

@@ -1,5 +1,3 @@
-using System.CommandLine;
-
 namespace OrleansVectors.Cli;
 
 /// <summary>How to read a vector file (.fvecs, .npy, .csv[.gz]): --label-column, --header, --no-header.</summary>

@@ -1,9 +1,4 @@
-using System.CommandLine;
-using System.Diagnostics;
-using OrleansVectors.Client;
-using OrleansVectors.GrainInterfaces;
 using OrleansVectors.Inference.Faiss;
-using Spectre.Console;
 
 namespace OrleansVectors.Cli.Commands;
 

@@ -1,10 +1,3 @@
-using System.CommandLine;
-using System.Diagnostics;
-using System.Globalization;
-using OrleansVectors.Client;
-using OrleansVectors.GrainInterfaces;
-using Spectre.Console;
-
 namespace OrleansVectors.Cli.Commands;
 
 /// <summary>ovx create, ingest, query, stats (or describe) and drop: an index and its vectors.</summary>

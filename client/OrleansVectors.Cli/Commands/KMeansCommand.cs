@@ -1,10 +1,3 @@
-using System.CommandLine;
-using System.Diagnostics;
-using System.Globalization;
-using OrleansVectors.Client;
-using OrleansVectors.GrainInterfaces;
-using Spectre.Console;
-
 namespace OrleansVectors.Cli.Commands;
 
 /// <summary>ovx kmeans: k-means over an index on the cluster, with a progress bar, then cluster sizes and the objective curve.</summary>

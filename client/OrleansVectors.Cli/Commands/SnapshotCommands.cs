@@ -1,9 +1,3 @@
-using System.CommandLine;
-using System.Diagnostics;
-using System.Globalization;
-using OrleansVectors.GrainInterfaces;
-using Spectre.Console;
-
 namespace OrleansVectors.Cli.Commands;
 
 /// <summary>ovx snapshot, snapshots, restore and save: an index's committed versions.</summary>
