@@ -3,6 +3,6 @@ namespace OrleansVectors.Grains;
 /// <summary>Names shared by the grains and their hosting.</summary>
 public static class OrleansVectorsStorage
 {
-    /// <summary>The grain storage provider that holds index grains' state (specs, id counters, shard counts).</summary>
+    /// <summary>The grain storage provider that holds index grains' state (spec, generation, id block, id mode) and k-means grains' last result.</summary>
     public const string Name = "orleansvectors";
 }

@@ -5,7 +5,7 @@ namespace OrleansVectors.Inference;
 
 /// <summary>
 /// The seed's InferenceModel methods as awaitables, so a service can swap an in-process
-/// <see cref="InferenceModel"/> for a cluster-backed model (OrleansVectors.Client's ClusterInferenceModel) by
+/// <see cref="InferenceModel"/> for a cluster-backed model (OrleansVectors.Client.Inference's ClusterInferenceModel) by
 /// changing one registration. Inputs are what the model takes (rows of raw inputs, or embeddings when there is
 /// no model); results are as <see cref="InferenceModel"/>'s.
 /// </summary>

@@ -3,8 +3,8 @@ using Orleans.Concurrency;
 namespace OrleansVectors.GrainInterfaces;
 
 /// <summary>
-/// One named index (the grain key): its spec, id allocation and shard map. Adds go through it, so ids are
-/// allocated in acknowledgement order; searches go through <see cref="IQueryGrain"/>.
+/// One named index (the grain key): its spec, id leases, snapshots and exports. Adds go through
+/// <see cref="IIngestGrain"/> with ids leased here (in input order); searches go through <see cref="IQueryGrain"/>.
 /// </summary>
 [Alias("ov.IIndexGrain")]
 public interface IIndexGrain : IGrainWithStringKey

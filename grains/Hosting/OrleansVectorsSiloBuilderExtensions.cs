@@ -76,7 +76,7 @@ public static class OrleansVectorsSiloBuilderExtensions
 
     /// <summary>
     /// Keeps everything durable as files under <paramref name="directory"/>, shared by every silo on the machine
-    /// (the embedded default): index grains' state in "grain-state", shard logs, snapshots and manifests in "indexes".
+    /// (the embedded default): index and k-means grains' state in "grain-state", shard logs, snapshots and manifests in "indexes".
     /// </summary>
     public static ISiloBuilder AddOrleansVectorsFileStorage(this ISiloBuilder builder, string directory)
     {
@@ -101,7 +101,7 @@ public static class OrleansVectorsSiloBuilderExtensions
     }
 
     /// <summary>
-    /// Keeps everything durable in one Azure Storage account: index grains' state (Orleans blob grain storage, in
+    /// Keeps everything durable in one Azure Storage account: index and k-means grains' state (Orleans blob grain storage, in
     /// container <paramref name="container"/>-grains) and shard logs, snapshots and manifests (blob container
     /// <paramref name="container"/>).
     /// </summary>

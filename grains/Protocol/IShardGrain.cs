@@ -5,7 +5,7 @@ namespace OrleansVectors.Grains;
 
 /// <summary>
 /// One shard of an index (key "index/shard"): a faiss index over its part of the vectors, keyed by global ids,
-/// placed by the shard placement strategy. Reached through <see cref="IIndexGrain"/> and <see cref="IQueryGrain"/>;
+/// placed by the shard placement strategy. Reached through the index, ingest, query and k-means grains;
 /// clients cannot call it (<see cref="ClusterInternalAttribute"/>).
 /// </summary>
 [Alias("ov.IShardGrain"), ClusterInternal]

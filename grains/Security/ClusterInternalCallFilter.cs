@@ -7,7 +7,7 @@ namespace OrleansVectors.Grains.Security;
 /// <summary>
 /// The silo's gate for client calls: the client must pass the <see cref="IClientAuthenticator"/>, and may not call
 /// grain interfaces and methods marked <see cref="ClusterInternalAttribute"/> (a client reaches indexes through the
-/// index, ingest and query grains only). Calls between grains pass.
+/// index, ingest, query and k-means grains only). Calls between grains pass.
 /// </summary>
 internal sealed class ClusterInternalCallFilter(IClientAuthenticator authenticator) : IIncomingGrainCallFilter
 {
@@ -28,7 +28,7 @@ internal sealed class ClusterInternalCallFilter(IClientAuthenticator authenticat
             if (IsInternal(context.InterfaceMethod))
             {
                 throw new UnauthorizedAccessException(
-                    $"{context.InterfaceName}.{context.MethodName} is internal to the cluster; clients call indexes through IIndexGrain, IIngestGrain and IQueryGrain (VectorIndexClient).");
+                    $"{context.InterfaceName}.{context.MethodName} is internal to the cluster; clients call indexes through IIndexGrain, IIngestGrain, IQueryGrain and IKMeansGrain (VectorIndexClient).");
             }
         }
 

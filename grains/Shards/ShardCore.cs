@@ -20,7 +20,7 @@ namespace OrleansVectors.Grains.Shards;
 /// <remarks>
 /// <para>Thread-safe. Changes enter the log in one order, under <see cref="_gate"/>, and are applied to faiss in that
 /// same order, so a replay rebuilds the same index; adds that arrive together share one log write. Searches run
-/// alongside everything (faiss's own reader/writer lock keeps them apart from mutations).</para>
+/// alongside everything (the FaissIndex wrapper's reader/writer lock keeps them apart from mutations).</para>
 /// <para>One generation of the index is open at a time. A call names the generation it expects: with none open it
 /// fails with <see cref="ShardLostException"/>, with another one (or one replaced while the call waited) with
 /// <see cref="StaleGenerationException"/>.</para>
