@@ -4,10 +4,9 @@ using OrleansVectors.Client.Hosting;
 using OrleansVectors.GrainInterfaces;
 
 // A backend service that stores and searches vectors in an OrleansVectors cluster: it references the client
-// package alone, and finds the cluster from the "OrleansVectors" configuration section.
+// package alone, and finds the cluster from the "OrleansVectors" configuration section (validated at start).
 var builder = WebApplication.CreateBuilder(args);
-var connection = builder.Configuration.GetSection("OrleansVectors").Get<ClusterConnectionOptions>() ?? new ClusterConnectionOptions();
-builder.UseOrleansClient(client => client.UseOrleansVectorsCluster(connection));
+builder.UseOrleansClient(client => client.UseOrleansVectorsCluster("OrleansVectors"));
 builder.Services.AddProblemDetails();
 builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
 
