@@ -64,10 +64,10 @@ internal static class ClusterBenchmark
                 await silo.StopAsync();
             }
 
-            using (var processes = new SiloProcessCluster(2, ["--OrleansVectors:SearchEngine", engine.ToString()]))
-            using (var client = await Connect(processes.GatewayPorts))
+            await using (var processes = new SiloProcesses(2, new SiloClusterSetup { Arguments = ["--OrleansVectors:SearchEngine", engine.ToString()], ProbeTimeout = null }))
             {
-                var indexes = client.Services.GetRequiredService<VectorIndexClient>();
+                await processes.StartAllAsync();
+                var indexes = await processes.ConnectAsync();
                 await Load(indexes, "bench-2x4", 4, vectors, d);
                 rows.Add(await Measure("(d) 2 silo processes, 4 shards", rounds, singles, d, queries,
                     async q => (await indexes.SearchAsync("bench-2x4", q, d, k)).QueryCount));
@@ -136,7 +136,7 @@ internal static class ClusterBenchmark
         return host;
     }
 
-    internal static Task<IHost> Connect(int[] gateways) =>
+    internal static Task<IHost> Connect(IList<int> gateways) =>
         ClusterConnectionExtensions.ConnectAsync(new ClusterConnectionOptions { GatewayPorts = gateways }, TimeSpan.FromSeconds(60), logging => logging.SetMinimumLevel(LogLevel.Warning));
 
     private sealed record Measurement(string Name, double Throughput, double P50, double P99);

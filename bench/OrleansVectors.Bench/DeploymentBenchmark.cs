@@ -67,7 +67,8 @@ internal static class DeploymentBenchmark
             {
                 foreach (var tls in new[] { false, true })
                 {
-                    using var cluster = new SiloProcessCluster(silos, tls ? DevelopmentCertificates.SiloArguments(siloTls) : []);
+                    await using var cluster = new SiloProcesses(silos, new SiloClusterSetup { Arguments = tls ? DevelopmentCertificates.SiloArguments(siloTls) : [], ProbeTimeout = null });
+                    await cluster.StartAllAsync();
                     var connection = cluster.Connection();
                     if (tls)
                     {
@@ -82,10 +83,10 @@ internal static class DeploymentBenchmark
                     await client.AddAsync("tiny", vectors.AsMemory(0, Shards * 10 * d), d);
 
                     var fanOut = await BatchSecondsAsync(client, "tiny", queries, d, rounds);
-                    var cpuBefore = cluster.CpuSeconds();
+                    var cpuBefore = Enumerable.Range(0, silos).Select(cluster.CpuSeconds).ToArray();
                     var clock = Stopwatch.StartNew();
                     var batch = await BatchSecondsAsync(client, "bench", queries, d, rounds);
-                    var cpu = cluster.CpuSeconds().Select((c, i) => (c - cpuBefore[i]) / clock.Elapsed.TotalSeconds).ToArray();
+                    var cpu = cpuBefore.Select((c, i) => (cluster.CpuSeconds(i) - c) / clock.Elapsed.TotalSeconds).ToArray();
                     var (p50, singleRate) = await SinglesAsync(client, queries, d, singles);
 
                     // the model: fan-out and merge, then the six shard searches on this machine's cores

@@ -22,8 +22,6 @@ namespace OrleansVectors.Bench;
 /// </summary>
 internal static class DurabilityBenchmark
 {
-    private const string AzuriteAccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
-
     public static async Task<int> RunAsync(string[] args)
     {
         var options = new Options(args);
@@ -47,12 +45,20 @@ internal static class DurabilityBenchmark
                 new RawFiles(Path.Combine(work, "raw")), vectors, d, batch, inFlight, report);
             report.Add("files", "ingest vectors/s", ingest, baseline, ingest / baseline, ">= 0.5 and >= 4 × 73k/s (292k/s)");
 
-            if (FindAzurite() is { } azurite)
+            if (AzuriteFixture.IsInstalled)
             {
-                using var server = await AzuriteProcess.StartAsync(azurite, Path.Combine(work, "azurite"));
-                var container = "bench" + Guid.NewGuid().ToString("N")[..12];
-                await RunStoreAsync("azurite", silo => silo.AddOrleansVectorsAzureStorage(server.ConnectionString, container),
-                    new RawBlobs(new BlobContainerClient(server.ConnectionString, container + "-raw")), vectors, d, batch, inFlight, report);
+                var server = new AzuriteFixture();
+                await server.InitializeAsync();
+                try
+                {
+                    var container = "bench" + Guid.NewGuid().ToString("N")[..12];
+                    await RunStoreAsync("azurite", silo => silo.AddOrleansVectorsAzureStorage(server.ConnectionString, container),
+                        new RawBlobs(new BlobContainerClient(server.ConnectionString, container + "-raw")), vectors, d, batch, inFlight, report);
+                }
+                finally
+                {
+                    await server.DisposeAsync();
+                }
             }
             else
             {
@@ -170,12 +176,6 @@ internal static class DurabilityBenchmark
         return host;
     }
 
-    private static string? FindAzurite()
-    {
-        var main = Path.Combine(Measurements.RepositoryRoot(), ".tools", "node_modules", "azurite", "dist", "src", "blob", "main.js");
-        return File.Exists(main) ? main : null;
-    }
-
     private interface IRawStore
     {
         Task WriteAsync(byte[][] parts);
@@ -210,43 +210,5 @@ internal static class DurabilityBenchmark
         }
 
         public Task ReadAsync(int parts) => Task.WhenAll(Enumerable.Range(0, parts).Select(i => container.GetBlobClient($"{i}.bin").DownloadContentAsync()));
-    }
-
-    /// <summary>An Azurite blob service on a free loopback port, killed on dispose.</summary>
-    private sealed class AzuriteProcess(Process process, int port) : IDisposable
-    {
-        public string ConnectionString { get; } =
-            $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={AzuriteAccountKey};BlobEndpoint=http://127.0.0.1:{port}/devstoreaccount1;";
-
-        public static async Task<AzuriteProcess> StartAsync(string main, string data)
-        {
-            using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-            probe.Start();
-            var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
-            probe.Stop();
-            var info = new ProcessStartInfo("node", [main, "--blobHost", "127.0.0.1", "--blobPort", $"{port}", "--location", data, "--skipApiVersionCheck", "--loose", "--silent"])
-            {
-                RedirectStandardOutput = true,
-            };
-            var process = Process.Start(info)!;
-            var listening = new TaskCompletionSource();
-            process.OutputDataReceived += (_, e) =>
-            {
-                if (e.Data?.Contains("successfully listens", StringComparison.Ordinal) == true)
-                {
-                    listening.TrySetResult();
-                }
-            };
-            process.BeginOutputReadLine();
-            await listening.Task.WaitAsync(TimeSpan.FromSeconds(60));
-            return new AzuriteProcess(process, port);
-        }
-
-        public void Dispose()
-        {
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit();
-            process.Dispose();
-        }
     }
 }

@@ -37,9 +37,10 @@ internal static class KMeansBenchmark
                 await silo.StopAsync();
             }
 
-            using (var processes = new SiloProcessCluster(2))
-            using (var client = await ClusterBenchmark.Connect(processes.GatewayPorts))
+            await using (var processes = new SiloProcesses(2, new SiloClusterSetup { ProbeTimeout = null }))
             {
+                await processes.StartAllAsync();
+                using var client = await ClusterBenchmark.Connect(processes.Connection().GatewayPorts);
                 rows.Add(await MeasureAsync("2 silo processes × 4 shards", client, data, d, k, kmeans, reps));
             }
         }

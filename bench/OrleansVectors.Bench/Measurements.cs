@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace OrleansVectors.Bench;
 
-/// <summary>Timing, data and paths shared by the benchmarks.</summary>
+/// <summary>Timing and data shared by the benchmarks.</summary>
 internal static class Measurements
 {
     /// <summary>Seconds one call takes.</summary>
@@ -52,19 +52,5 @@ internal static class Measurements
         }
 
         return values;
-    }
-
-    /// <summary>The repository's root (the folder holding OrleansVectors.sln), found upwards from the program.</summary>
-    public static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "OrleansVectors.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException("Run the benchmarks from inside the repository.");
     }
 }

@@ -26,7 +26,7 @@ internal sealed class Report(string name, params string[] columns)
             Console.WriteLine(string.Join("  ", row.Select((c, i) => c.PadRight(widths[i]))));
         }
 
-        var folder = Path.Combine(Measurements.RepositoryRoot(), "artifacts", "bench");
+        var folder = Path.Combine(Repository.Root, "artifacts", "bench");
         Directory.CreateDirectory(folder);
         var path = Path.Combine(folder, name + ".csv");
         var csv = new StringBuilder().AppendLine(string.Join(',', columns));

@@ -1,6 +1,4 @@
 using OrleansVectors.GrainInterfaces;
-using OrleansVectors.Inference.Tests.Support;
-using OrleansVectors.Grains.Tests;
 using OrleansVectors.Inference;
 using OrleansVectors.Inference.Models;
 using static TorchSharp.torch;

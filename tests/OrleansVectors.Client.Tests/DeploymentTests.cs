@@ -38,7 +38,7 @@ public sealed class DeploymentTests
 
     private static async Task<(int Code, string Output)> RunAsync(string script, params string[] arguments)
     {
-        var start = new ProcessStartInfo("bash") { WorkingDirectory = Repository(), RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo("bash") { WorkingDirectory = Repository.Root, RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(script);
         foreach (var argument in arguments)
         {
@@ -50,18 +50,5 @@ public sealed class DeploymentTests
         var stderr = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(5));
         return (process.ExitCode, await stdout + await stderr);
-    }
-
-    private static string Repository()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "OrleansVectors.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("The repository root (OrleansVectors.sln) is not above the test's folder.");
     }
 }

@@ -1,7 +1,5 @@
 using OrleansVectors.GrainInterfaces;
-using OrleansVectors.Grains.Tests;
 using OrleansVectors.Inference.Faiss;
-using OrleansVectors.Inference.Tests.Support;
 
 namespace OrleansVectors.Client.Tests;
 

@@ -1,8 +1,6 @@
 using OrleansVectors.Cli;
 using OrleansVectors.GrainInterfaces;
-using OrleansVectors.Grains.Tests;
 using OrleansVectors.Inference.Faiss;
-using OrleansVectors.Inference.Tests.Support;
 using Xunit.Abstractions;
 
 namespace OrleansVectors.Client.Tests;

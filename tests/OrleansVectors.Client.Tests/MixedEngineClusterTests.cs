@@ -1,8 +1,6 @@
 using OrleansVectors.GrainInterfaces;
 using OrleansVectors.Inference.Engines;
 using OrleansVectors.Inference.Faiss;
-using OrleansVectors.Inference.Tests.Engines;
-using OrleansVectors.Inference.Tests.Support;
 
 namespace OrleansVectors.Client.Tests;
 

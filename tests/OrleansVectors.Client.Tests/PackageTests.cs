@@ -1,11 +1,8 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json;
 using OrleansVectors.Inference.Faiss;
-using OrleansVectors.Inference.Tests.Support;
 
 namespace OrleansVectors.Client.Tests;
 
@@ -23,7 +20,7 @@ public sealed class PackageTests
     [Fact]
     public async Task The_sample_built_from_the_packed_client_carries_no_native_code_and_searches_as_faiss_Flat()
     {
-        var root = RepositoryRoot();
+        var root = Repository.Root;
         using var work = new TemporaryFolder("ovf-packages-");
         var feed = Path.Combine(work.Path, "feed");
         var output = Path.Combine(work.Path, "sample");
@@ -59,7 +56,7 @@ public sealed class PackageTests
             await silos.StartAsync(0);
             await silos.StartAsync(1);
             var gateways = silos.Connection().GatewayPorts;
-            var port = FreePort();
+            var port = LoopbackPorts.Free();
             using var sample = new ChildProcess("dotnet", [
                 Path.Combine(output, "OrleansVectors.Sample.dll"), "--urls", $"http://127.0.0.1:{port}",
                 "--OrleansVectors:GatewayPorts:0", gateways[0].ToString(CultureInfo.InvariantCulture),
@@ -149,100 +146,6 @@ public sealed class PackageTests
             {
                 Directory.Delete(folder, recursive: true);
             }
-        }
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "OrleansVectors.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No OrleansVectors.sln above {AppContext.BaseDirectory}.");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-}
-
-/// <summary>A temporary folder, deleted with everything in it when disposed.</summary>
-internal sealed class TemporaryFolder(string prefix) : IDisposable
-{
-    public string Path { get; } = Directory.CreateTempSubdirectory(prefix).FullName;
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Path, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
-}
-
-/// <summary>A child process whose output is kept for failure messages; killed with its children when disposed.</summary>
-internal sealed class ChildProcess : IDisposable
-{
-    private readonly Process _process;
-    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _output = new();
-
-    public ChildProcess(string program, IEnumerable<string> arguments, string? directory = null)
-    {
-        var start = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = directory ?? "" };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        _process = Process.Start(start) ?? throw new InvalidOperationException($"{program} did not start");
-        _process.OutputDataReceived += (_, e) => Keep(e.Data);
-        _process.ErrorDataReceived += (_, e) => Keep(e.Data);
-        _process.BeginOutputReadLine();
-        _process.BeginErrorReadLine();
-    }
-
-    public bool HasExited => _process.HasExited;
-
-    /// <summary>The last lines it wrote.</summary>
-    public string Output => string.Join('\n', _output);
-
-    public async Task<int> WaitForExitAsync(TimeSpan timeout)
-    {
-        await _process.WaitForExitAsync().WaitAsync(timeout);
-        return _process.ExitCode;
-    }
-
-    public void Dispose()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit();
-        }
-
-        _process.Dispose();
-    }
-
-    private void Keep(string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-
-        _output.Enqueue(line);
-        while (_output.Count > 300 && _output.TryDequeue(out _))
-        {
         }
     }
 }

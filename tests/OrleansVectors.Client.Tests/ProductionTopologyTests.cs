@@ -1,7 +1,5 @@
 using System.Diagnostics;
 using OrleansVectors.GrainInterfaces;
-using OrleansVectors.Grains.Tests;
-using OrleansVectors.Inference.Tests.Support;
 using Xunit.Abstractions;
 
 namespace OrleansVectors.Client.Tests;

@@ -1,6 +1,4 @@
 using OrleansVectors.GrainInterfaces;
-using OrleansVectors.Grains.Tests;
-using OrleansVectors.Inference.Tests.Support;
 
 namespace OrleansVectors.Client.Tests;
 

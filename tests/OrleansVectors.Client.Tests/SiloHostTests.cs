@@ -5,8 +5,6 @@ using Microsoft.Extensions.Logging;
 using OrleansVectors.Client.Hosting;
 using OrleansVectors.Connections;
 using OrleansVectors.GrainInterfaces;
-using OrleansVectors.Grains.Tests;
-using OrleansVectors.Inference.Tests.Support;
 
 namespace OrleansVectors.Client.Tests;
 

@@ -1,5 +1,4 @@
 using OrleansVectors.GrainInterfaces;
-using OrleansVectors.Inference.Tests.Support;
 
 namespace OrleansVectors.Client.Tests;
 

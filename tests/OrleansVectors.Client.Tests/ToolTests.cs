@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using OrleansVectors.GrainInterfaces;
-using OrleansVectors.Inference.Tests.Support;
 
 namespace OrleansVectors.Client.Tests;
 

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using OrleansVectors.GrainInterfaces;
-using OrleansVectors.Inference.Tests.Support;
 
 namespace OrleansVectors.Grains.Tests;
 

@@ -2,7 +2,6 @@ using OrleansVectors.GrainInterfaces;
 using OrleansVectors.Grains.Durability;
 using OrleansVectors.Grains.Hosting;
 using OrleansVectors.Grains.Storage;
-using OrleansVectors.Inference.Tests.Support;
 
 namespace OrleansVectors.Grains.Tests;
 

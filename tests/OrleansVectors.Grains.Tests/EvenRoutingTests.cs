@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using OrleansVectors.GrainInterfaces;
 using OrleansVectors.Grains.Hosting;
 using OrleansVectors.Grains.Topology;
-using OrleansVectors.Inference.Tests.Support;
 
 namespace OrleansVectors.Grains.Tests;
 

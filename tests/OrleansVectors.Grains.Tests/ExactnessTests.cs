@@ -1,5 +1,4 @@
 using OrleansVectors.GrainInterfaces;
-using OrleansVectors.Inference.Tests.Support;
 using OrleansVectors.Inference.Faiss;
 
 namespace OrleansVectors.Grains.Tests;

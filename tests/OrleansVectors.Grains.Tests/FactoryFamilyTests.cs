@@ -1,7 +1,6 @@
 using OrleansVectors.GrainInterfaces;
 using OrleansVectors.Grains.Hosting;
 using OrleansVectors.Inference.Faiss;
-using OrleansVectors.Inference.Tests.Support;
 
 namespace OrleansVectors.Grains.Tests;
 

@@ -1,5 +1,4 @@
 using OrleansVectors.GrainInterfaces;
-using OrleansVectors.Inference.Tests.Support;
 using OrleansVectors.Inference;
 using OrleansVectors.Inference.Faiss;
 using OrleansVectors.Inference.Models;

@@ -6,7 +6,6 @@ using OrleansVectors.Grains.Shards;
 using OrleansVectors.Grains.Storage;
 using OrleansVectors.Grains.Threading;
 using OrleansVectors.Inference.Faiss;
-using OrleansVectors.Inference.Tests.Support;
 
 namespace OrleansVectors.Grains.Tests.Shards;
 

@@ -1,6 +1,5 @@
 using OrleansVectors.Inference.Engines;
 using OrleansVectors.Inference.Faiss;
-using OrleansVectors.Inference.Tests.Support;
 
 namespace OrleansVectors.Inference.Tests.Engines;
 

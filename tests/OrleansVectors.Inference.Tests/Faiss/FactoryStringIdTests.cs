@@ -24,7 +24,7 @@ public sealed class FactoryStringIdTests
 
         // the binding finds the id map on the outside: ids are kept through every path
         using var index = FaissIndex.Create(D, takingIds);
-        var data = Support.TestData.Blobs(300, D, 4, seed: 5);
+        var data = TestData.Blobs(300, D, 4, seed: 5);
         if (!index.IsTrained)
         {
             index.Train(data);

@@ -1,5 +1,4 @@
 using OrleansVectors.Inference.Faiss;
-using OrleansVectors.Inference.Tests.Support;
 
 namespace OrleansVectors.Inference.Tests.Faiss;
 

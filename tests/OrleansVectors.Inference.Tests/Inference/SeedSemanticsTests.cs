@@ -122,21 +122,8 @@ public sealed class SeedSemanticsTests
     {
         using var manifest = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(Golden.SeedFolder, "manifest.json")));
         var keywords = manifest.RootElement.GetProperty("_kmeans_kwargs").EnumerateArray().Select(k => k.GetProperty("name").GetString()!).ToList();
-        var readme = File.ReadAllText(Readme());
+        var readme = File.ReadAllText(Path.Combine(Repository.Root, "README.md"));
         Assert.NotEmpty(keywords);
         Assert.All(keywords, keyword => Assert.Contains($"`{keyword}`", readme, StringComparison.Ordinal));
-    }
-
-    private static string Readme()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "OrleansVectors.sln")))
-            {
-                return Path.Combine(dir.FullName, "README.md");
-            }
-        }
-
-        throw new FileNotFoundException("README.md is not above the test's folder.");
     }
 }

@@ -1,7 +1,7 @@
-namespace OrleansVectors.Inference.Tests.Support;
+namespace OrleansVectors.Testing;
 
 /// <summary>Seeded synthetic vectors, so every run and the python reference see the same inputs.</summary>
-internal static class TestData
+public static class TestData
 {
     /// <summary>Uniform values in [-1, 1), row-major.</summary>
     public static float[] Uniform(int count, int dimension, int seed)

@@ -1,13 +1,11 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
-namespace OrleansVectors.Grains.Tests;
+namespace OrleansVectors.Testing;
 
 /// <summary>
 /// A real Azurite (npm azurite@3.37.0, installed by test.sh under .tools/): its blob and table services on free
 /// loopback ports, with its data in a temporary folder; stopped when the tests that share it are done, even when
-/// they fail.
+/// they fail. The bench starts one the same way (<see cref="InitializeAsync"/>, then <see cref="DisposeAsync"/>).
 /// </summary>
 public sealed class AzuriteFixture : IAsyncLifetime
 {
@@ -17,6 +15,9 @@ public sealed class AzuriteFixture : IAsyncLifetime
 
     /// <summary>The connection string of the development account on this Azurite.</summary>
     public string ConnectionString { get; private set; } = "";
+
+    /// <summary>Whether Azurite can be found (AZURITE_BLOB, or .tools/ above the program): the bench leaves its blob rows out otherwise.</summary>
+    public static bool IsInstalled => TryFindAzurite() is not null;
 
     public async Task InitializeAsync()
     {
@@ -37,7 +38,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
 
     private async Task<bool> TryStartAsync(string main, List<string> failures)
     {
-        var (blob, queue, table) = (FreePort(), FreePort(), FreePort());
+        var (blob, queue, table) = (LoopbackPorts.Free(), LoopbackPorts.Free(), LoopbackPorts.Free());
         var start = new ProcessStartInfo("node", [main, "--blobHost", "127.0.0.1", "--blobPort", Port(blob), "--queueHost", "127.0.0.1", "--queuePort", Port(queue),
             "--tableHost", "127.0.0.1", "--tablePort", Port(table), "--location", _data, "--skipApiVersionCheck", "--loose"])
         {
@@ -117,7 +118,10 @@ public sealed class AzuriteFixture : IAsyncLifetime
         return Task.CompletedTask;
     }
 
-    private static string FindAzurite()
+    private static string FindAzurite() => TryFindAzurite()
+        ?? throw new InvalidOperationException("Azurite is not installed: run ./test.sh (it installs npm azurite@3.37.0 under .tools/), or set AZURITE_BLOB to its dist/src/blob/main.js.");
+
+    private static string? TryFindAzurite()
     {
         if (Environment.GetEnvironmentVariable("AZURITE_BLOB") is { Length: > 0 } configured)
         {
@@ -133,19 +137,7 @@ public sealed class AzuriteFixture : IAsyncLifetime
             }
         }
 
-        throw new InvalidOperationException("Azurite is not installed: run ./test.sh (it installs npm azurite@3.37.0 under .tools/), or set AZURITE_BLOB to its dist/src/blob/main.js.");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        return null;
     }
 }
 
-[CollectionDefinition(Name)]
-public sealed class AzuriteServer : ICollectionFixture<AzuriteFixture>
-{
-    public const string Name = "azurite";
-}

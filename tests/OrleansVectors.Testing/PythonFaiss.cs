@@ -2,13 +2,13 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 
-namespace OrleansVectors.Inference.Tests.Support;
+namespace OrleansVectors.Testing;
 
 /// <summary>
 /// Runs <c>Reference/faiss_reference.py</c> under Debian's system python3 with python3-faiss: the ground truth
 /// of the parity tests. Inputs and outputs are raw arrays in a scratch folder that is deleted on dispose.
 /// </summary>
-internal sealed class PythonFaiss : IDisposable
+public sealed class PythonFaiss : IDisposable
 {
     /// <summary>Debian's interpreter; a pyenv python3 earlier on PATH has no faiss.</summary>
     public const string Interpreter = "/usr/bin/python3";

@@ -2,32 +2,20 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using OrleansVectors.Client;
 using OrleansVectors.Client.Hosting;
 using OrleansVectors.Connections;
 
-namespace OrleansVectors.Client.Tests;
-
-/// <summary>How a <see cref="SiloProcesses"/> cluster is set up.</summary>
-public sealed record SiloClusterSetup
-{
-    /// <summary>Membership in Azure Table storage and everything durable in this account; null: localhost clustering and files.</summary>
-    public string? StorageConnectionString { get; init; }
-
-    /// <summary>Arguments every silo gets besides the cluster's own (TLS files, options).</summary>
-    public IReadOnlyList<string> Arguments { get; init; } = [];
-
-    /// <summary>Arguments of one silo (by number) after the common ones: a cluster whose silos differ (engines, devices).</summary>
-    public Func<int, IEnumerable<string>>? ArgumentsOf { get; init; }
-}
+namespace OrleansVectors.Testing;
 
 /// <summary>
 /// A cluster of silo processes (the silo host as built) on free loopback ports: localhost clustering with the file
 /// store under one data folder, or Azure Table clustering with blob storage. Every process it started is killed
-/// when it is disposed, even after a failed test.
+/// when it is disposed, even after a failed test. The tests and the bench both run their multi-process clusters
+/// on it.
 /// </summary>
 public sealed class SiloProcesses : IAsyncDisposable
 {
@@ -43,14 +31,25 @@ public sealed class SiloProcesses : IAsyncDisposable
     public SiloProcesses(int count, SiloClusterSetup? setup = null)
     {
         _setup = setup ?? new SiloClusterSetup();
-        _ports = [.. Enumerable.Range(0, count).Select(_ => (FreePort(), FreePort(), FreePort()))];
+        _ports = [.. Enumerable.Range(0, count).Select(_ => (LoopbackPorts.Free(), LoopbackPorts.Free(), LoopbackPorts.Free()))];
         _silos = new Process?[count];
         _output = [.. Enumerable.Range(0, count).Select(_ => new ConcurrentQueue<string>())];
     }
 
+    /// <summary>The folder every silo writes its ready marker and (with localhost clustering) its files to; deleted on dispose.</summary>
     public string DataDirectory { get; } = Directory.CreateTempSubdirectory("ovf-silos-").FullName;
 
+    /// <summary>How many silos this cluster has (started or not).</summary>
     public int Count => _silos.Length;
+
+    /// <summary>Starts every silo in turn, silo 0 (the primary, with localhost clustering) first, each once the one before has started.</summary>
+    public async Task StartAllAsync()
+    {
+        for (var i = 0; i < Count; i++)
+        {
+            await StartAsync(i);
+        }
+    }
 
     /// <summary>Starts silo <paramref name="i"/> and waits until its host has started (with localhost clustering, silo 0 is the primary: start it first).</summary>
     public async Task StartAsync(int i)
@@ -78,8 +77,12 @@ public sealed class SiloProcesses : IAsyncDisposable
         [
             _silo, "--Silo:Name", $"silo-{i}", "--Silo:SiloPort", Port(_ports[i].SiloPort), "--Silo:GatewayPort", Port(_ports[i].GatewayPort),
             "--Silo:HttpPort", Port(_ports[i].HttpPort), "--Silo:DataDirectory", DataDirectory, "--OrleansVectors:SnapshotInterval", "00:00:00",
-            "--Silo:Membership:ProbeTimeout", "00:00:02",
         ];
+        if (_setup.ProbeTimeout is { } probeTimeout)
+        {
+            arguments.AddRange(["--Silo:Membership:ProbeTimeout", probeTimeout.ToString("c", CultureInfo.InvariantCulture)]);
+        }
+
         arguments.AddRange(_setup.StorageConnectionString is { } storage
             ? ["--Silo:Clustering", "AzureTable", "--Silo:StorageConnectionString", storage, "--Silo:ClusterId", _clusterId, "--Silo:AdvertisedIPAddress", "127.0.0.1"]
             : ["--Silo:PrimarySiloPort", Port(_ports[0].SiloPort)]);
@@ -140,6 +143,21 @@ public sealed class SiloProcesses : IAsyncDisposable
 
     /// <summary>SIGKILL to silo <paramref name="i"/> (a crash: no goodbye to the cluster); waits for it to exit.</summary>
     public Task KillAsync(int i) => SignalAsync(i, "-KILL");
+
+    /// <summary>
+    /// CPU seconds (user + system) silo <paramref name="i"/>'s process has used so far, from /proc/PID/stat.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The silo is not running.</exception>
+    public double CpuSeconds(int i)
+    {
+        var process = _silos[i] is { HasExited: false } running ? running : throw new InvalidOperationException($"silo-{i} is not running.");
+        var stat = File.ReadAllText($"/proc/{process.Id}/stat");
+
+        // the command name (field 2) may hold spaces: count the fields after its closing parenthesis; utime and
+        // stime are fields 14 and 15, in clock ticks of 1/100 s (USER_HZ on Linux)
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+    }
 
     /// <summary>The last lines silo <paramref name="i"/> wrote, for failure messages.</summary>
     public string Output(int i) => string.Join('\n', _output[i]);
@@ -220,14 +238,7 @@ public sealed class SiloProcesses : IAsyncDisposable
 
     private static string Port(int port) => port.ToString(CultureInfo.InvariantCulture);
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    /// <summary>The silo host built beside these tests (same configuration).</summary>
+    /// <summary>The silo host built beside the program that runs this (same configuration: Debug or Release).</summary>
     private static string FindSilo()
     {
         var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
@@ -240,6 +251,6 @@ public sealed class SiloProcesses : IAsyncDisposable
             }
         }
 
-        throw new InvalidOperationException("The silo host is not built: build OrleansVectors.sln (./test.sh does).");
+        throw new InvalidOperationException($"The silo host is not built for {configuration}: dotnet build silo -c {configuration} (./test.sh builds it for the tests).");
     }
 }

@@ -1,9 +1,9 @@
 using OrleansVectors.Inference.Faiss;
 
-namespace OrleansVectors.Inference.Tests.Support;
+namespace OrleansVectors.Testing;
 
 /// <summary>An independent exact k-NN in double precision: the reference faiss's Flat search is checked against.</summary>
-internal static class BruteForce
+public static class BruteForce
 {
     public static double Distance(ReadOnlySpan<float> a, ReadOnlySpan<float> b, FaissMetric metric)
     {

@@ -1,14 +1,13 @@
 using OrleansVectors.Inference.Faiss;
-using OrleansVectors.Inference.Tests.Support;
 
-namespace OrleansVectors.Inference.Tests.Engines;
+namespace OrleansVectors.Testing;
 
 /// <summary>
 /// Compares an engine's answers with faiss Flat's: distances rank by rank within 1e-5 relative, and the same ids
 /// except where distances tie (then the engine's id must truly lie at that distance, and equal distances come in
 /// ascending id order).
 /// </summary>
-internal static class EngineAssert
+public static class EngineAssert
 {
     public const double Tolerance = 1e-5;
 

@@ -2,7 +2,7 @@ using Orleans.TestingHost;
 using OrleansVectors.GrainInterfaces;
 using OrleansVectors.Grains.Hosting;
 
-namespace OrleansVectors.Grains.Tests;
+namespace OrleansVectors.Testing;
 
 /// <summary>A real three-silo cluster (in-process test cluster) running the OrleansVectors grains.</summary>
 public class ClusterFixture : IAsyncLifetime
@@ -40,8 +40,3 @@ public class ClusterFixture : IAsyncLifetime
     }
 }
 
-[CollectionDefinition(Name)]
-public sealed class SharedCluster : ICollectionFixture<ClusterFixture>
-{
-    public const string Name = "three-silo cluster";
-}
