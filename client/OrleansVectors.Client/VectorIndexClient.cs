@@ -198,7 +198,7 @@ public sealed partial class VectorIndexClient(IGrainFactory grains)
             {
                 for (long offset = 0; offset < export.Bytes;)
                 {
-                    var chunk = await index.ReadExportAsync(export.Id, offset, (int)Math.Min(ExportChunkBytes, export.Bytes - offset));
+                    var chunk = await index.ReadExportAsync(export.Id, offset, (int)Math.Min(Limits.MaxExportChunkBytes, export.Bytes - offset));
                     if (chunk.Length == 0)
                     {
                         throw new IOException($"The export of '{name}' ended at byte {offset:N0} of {export.Bytes:N0}.");
@@ -219,9 +219,6 @@ public sealed partial class VectorIndexClient(IGrainFactory grains)
             await index.DeleteExportAsync(export.Id);
         }
     }
-
-    /// <summary>Bytes of an export read per call.</summary>
-    private const int ExportChunkBytes = 16 << 20;
 
     /// <summary>The export file's write buffer: parts arrive 16 MiB at a time and are written in large pieces.</summary>
     private const int ExportWriteBufferBytes = 1 << 20;

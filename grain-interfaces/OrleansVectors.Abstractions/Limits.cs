@@ -19,6 +19,9 @@ public static class Limits
     /// <summary>The largest HNSW candidate list (efSearch) a search may ask for.</summary>
     public const int MaxEfSearch = 1 << 16;
 
+    /// <summary>The largest part of an export one read returns (16 MiB): the client reads parts of this size.</summary>
+    public const int MaxExportChunkBytes = 16 << 20;
+
     /// <summary>The longest index name: names become grain keys, storage paths and log fields.</summary>
     public const int MaxIndexNameLength = 64;
 
