@@ -57,7 +57,7 @@ public static class ResourceNames
         if (!IsModelName(name))
         {
             throw new ArgumentException(
-                $"A model is named by its file name in the silos' model folder (OrleansVectors:ModelDirectory): 1 to {Limits.MaxModelNameLength} characters, no '/' or '\\'; got {Quote(name ?? "")}.",
+                $"A model is named by its file in the silos' model folder (OrleansVectors:ModelDirectory): a plain file name of 1 to {Limits.MaxModelNameLength} characters (no '/', '\\' or control characters; not '.' or '..'); got {Quote(name ?? "")}.",
                 paramName);
         }
 
