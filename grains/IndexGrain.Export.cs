@@ -7,9 +7,6 @@ namespace OrleansVectors.Grains;
 /// <summary>Export: the index as one faiss file, merged from a fresh snapshot's shard objects.</summary>
 public sealed partial class IndexGrain
 {
-    /// <summary>The largest chunk of an export one call returns.</summary>
-    public const int MaxExportChunk = 16 << 20;
-
     /// <inheritdoc/>
     public Task<ExportInfo> ExportAsync() => ExclusiveAsync(async () =>
     {
@@ -49,7 +46,7 @@ public sealed partial class IndexGrain
     {
         ArgumentOutOfRangeException.ThrowIfNegative(offset);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, MaxExportChunk);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, Limits.MaxExportChunkBytes);
         try
         {
             return await store.ReadRangeAsync(ExportPath(exportId), offset, length);

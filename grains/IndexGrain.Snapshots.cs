@@ -70,7 +70,7 @@ public sealed partial class IndexGrain
     /// <inheritdoc/>
     public Task<SnapshotInfo> SaveAsync(string name)
     {
-        var folder = StorageLayout.Saved(Name, RequireSnapshotName(name));
+        var folder = StorageLayout.Saved(Name, ResourceNames.RequireSnapshotName(name));
         return ExclusiveAsync(async () =>
         {
             var snapshot = await SnapshotCoreAsync();
@@ -93,7 +93,7 @@ public sealed partial class IndexGrain
     /// <inheritdoc/>
     public Task<SnapshotInfo> LoadAsync(string name)
     {
-        var path = StorageLayout.Saved(Name, RequireSnapshotName(name)) + "manifest.json";
+        var path = StorageLayout.Saved(Name, ResourceNames.RequireSnapshotName(name)) + "manifest.json";
         return ExclusiveAsync(async () =>
         {
             var saved = (await IndexManifest.ReadAsync(store, path))?.Manifest
@@ -306,14 +306,6 @@ public sealed partial class IndexGrain
         {
             _exclusive.Release();
         }
-    }
-
-    private static string RequireSnapshotName(string name)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        return name.Length <= 128 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.')
-            ? name
-            : throw new ArgumentException($"A snapshot name is 1 to 128 letters, digits, '-', '_' or '.'; got '{name}'.", nameof(name));
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Index {Index}: cleaning up after snapshot version {Version} failed (the next snapshot tries again): {Reason}")]

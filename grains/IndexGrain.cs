@@ -87,7 +87,7 @@ public sealed partial class IndexGrain(
     /// <inheritdoc/>
     public async Task<IndexDescription> CreateAsync(IndexSpec spec)
     {
-        IndexNames.Require(Name, "name");
+        ResourceNames.RequireIndexName(Name, "name");
         ArgumentNullException.ThrowIfNull(spec);
         spec.Validate();
         await EnterExclusiveAsync();

@@ -19,7 +19,7 @@ public sealed class IngestGrain : Grain, IIngestGrain
     /// <inheritdoc/>
     public Task<AddReceipt> AddAsync(string index, AddRequest request)
     {
-        IndexNames.Require(index);
+        ResourceNames.RequireIndexName(index);
         ArgumentNullException.ThrowIfNull(request);
         var (batchId, vectors, ids) = (request.BatchId, request.Vectors, request.Ids);
         return _maps.WithFreshTopologyAsync(GrainFactory, index, async topology =>
@@ -27,7 +27,7 @@ public sealed class IngestGrain : Grain, IIngestGrain
             InputChecks.Require(topology.Spec, vectors, nameof(request));
             if (ids is not null)
             {
-                InputChecks.RequireCallerIds(vectors, ids);
+                VectorValidation.RequireCallerIds(ids, vectors.Count, nameof(request));
                 if (request.FirstId is not null)
                 {
                     throw new ArgumentException("Give caller ids or a leased first id, not both.", nameof(request));

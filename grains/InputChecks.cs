@@ -2,12 +2,16 @@ using OrleansVectors.GrainInterfaces;
 
 namespace OrleansVectors.Grains;
 
-/// <summary>What every batch that enters an index (adds, training samples, queries) must satisfy.</summary>
+/// <summary>
+/// What every batch that enters an index over the wire (adds, training samples, queries) must satisfy, checked by
+/// the first grain that receives it: a caller need not have used the client library, so nothing it sends is trusted.
+/// The rules themselves are <see cref="VectorValidation"/>'s; this adds the index's width.
+/// </summary>
 internal static class InputChecks
 {
     /// <summary>
     /// Throws <see cref="ArgumentException"/> unless the batch's rows have the width the index takes (the model's
-    /// input width when it has a model) and every value is finite.
+    /// input width when it has a model), its values are as many whole rows as it says, and every value is finite.
     /// </summary>
     public static void Require(IndexSpec spec, VectorBatch batch, string name)
     {
@@ -19,31 +23,11 @@ internal static class InputChecks
                 $"Dimension mismatch: the vectors have {batch.Dimension} values each, the index takes {width}{(spec.Model is null ? "" : " (its model's input)")}.", name);
         }
 
-        VectorValidation.RequireFinite(batch.Values, width, name);
-    }
-
-    /// <summary>
-    /// Throws <see cref="ArgumentException"/> unless there is one id per vector and the ids are non-negative and
-    /// distinct.
-    /// </summary>
-    public static void RequireCallerIds(VectorBatch batch, long[] ids)
-    {
-        if (ids.Length != batch.Count)
+        // a batch built by VectorBatch.FromRows always agrees with its count; one crafted on the wire need not
+        var rows = VectorValidation.RowCount(batch.Values, width, name);
+        if (rows != batch.Count)
         {
-            throw new ArgumentException($"{ids.Length} ids were given for {batch.Count} vectors; there must be exactly one id per vector.", nameof(ids));
-        }
-
-        var negative = Array.FindIndex(ids, id => id < 0);
-        if (negative >= 0)
-        {
-            throw new ArgumentException($"Ids must be non-negative; ids[{negative}] is {ids[negative]}.", nameof(ids));
-        }
-
-        var seen = new HashSet<long>(ids.Length);
-        var repeated = Array.FindIndex(ids, id => !seen.Add(id));
-        if (repeated >= 0)
-        {
-            throw new ArgumentException($"Id {ids[repeated]} appears twice in the batch.", nameof(ids));
+            throw new ArgumentException($"The batch says it holds {batch.Count} vectors; its values are {rows} rows of {width}.", name);
         }
     }
 }

@@ -75,7 +75,7 @@ public sealed partial class KMeansGrain(
     public async Task<Guid> StartAsync(KMeansRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
-        IndexNames.Require(Name);
+        ResourceNames.RequireIndexName(Name);
         if (!_progress.Ended || _starting)
         {
             throw new InvalidOperationException($"A k-means run ({_progress.RunId}) is going on over index '{Name}': wait for it or cancel it.");

@@ -21,7 +21,7 @@ public sealed partial class QueryGrain(IModelHost models, OrleansVectorsMetrics 
     /// <inheritdoc/>
     public async Task<NeighborResults> SearchAsync(string index, VectorBatch queries, int k, QueryOptions? options = null, CancellationToken cancellationToken = default)
     {
-        IndexNames.Require(index);
+        ResourceNames.RequireIndexName(index);
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(k, QueryOptions.MaxK);
         ArgumentNullException.ThrowIfNull(queries);
@@ -43,7 +43,7 @@ public sealed partial class QueryGrain(IModelHost models, OrleansVectorsMetrics 
     /// <inheritdoc/>
     public async Task<RangeResults> MatchAsync(string index, VectorBatch queries, float? threshold = null, QueryOptions? options = null, CancellationToken cancellationToken = default)
     {
-        IndexNames.Require(index);
+        ResourceNames.RequireIndexName(index);
         options = Check(options);
         var started = Stopwatch.GetTimestamp();
         var merged = await _maps.WithFreshTopologyAsync(GrainFactory, index, async topology =>
@@ -64,7 +64,7 @@ public sealed partial class QueryGrain(IModelHost models, OrleansVectorsMetrics 
 
     /// <inheritdoc/>
     public async Task<VectorBatch> EmbedAsync(string index, VectorBatch inputs) =>
-        await _maps.WithFreshTopologyAsync(GrainFactory, IndexNames.Require(index), topology => Embed(topology, inputs));
+        await _maps.WithFreshTopologyAsync(GrainFactory, ResourceNames.RequireIndexName(index), topology => Embed(topology, inputs));
 
     private static QueryOptions Check(QueryOptions? options)
     {

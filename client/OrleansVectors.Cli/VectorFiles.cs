@@ -30,9 +30,6 @@ internal enum CsvHeader
 /// </summary>
 internal static partial class VectorFiles
 {
-    /// <summary>The widest row read (the index limit).</summary>
-    public const int MaxDimension = 1 << 16;
-
     public static VectorFile Read(string path, bool lastColumnIsLabel = false, CsvHeader header = CsvHeader.Auto)
     {
         if (!File.Exists(path))
@@ -61,9 +58,9 @@ internal static partial class VectorFiles
         }
 
         var d = BinaryPrimitives.ReadInt32LittleEndian(bytes);
-        if (d < 1 || d > MaxDimension)
+        if (d < 1 || d > Limits.MaxDimension)
         {
-            throw new InvalidDataException($"{path}: row 0 says it has {d} values; an .fvecs row has 1 to {MaxDimension} (is this an .fvecs file?).");
+            throw new InvalidDataException($"{path}: row 0 says it has {d} values; an .fvecs row has 1 to {Limits.MaxDimension} (is this an .fvecs file?).");
         }
 
         var record = 4 + (4 * d);
@@ -117,9 +114,9 @@ internal static partial class VectorFiles
         }
 
         if (!long.TryParse(shape.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var n)
-            || !int.TryParse(shape.Groups[2].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var d) || d < 1 || d > MaxDimension)
+            || !int.TryParse(shape.Groups[2].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var d) || d < 1 || d > Limits.MaxDimension)
         {
-            throw new InvalidDataException($"{path}: the header's shape ({shape.Groups[1].Value}, {shape.Groups[2].Value}) is out of range: rows of 1 to {MaxDimension} values.");
+            throw new InvalidDataException($"{path}: the header's shape ({shape.Groups[1].Value}, {shape.Groups[2].Value}) is out of range: rows of 1 to {Limits.MaxDimension} values.");
         }
 
         var data = bytes.AsSpan(headerStart + (int)headerLength);
@@ -184,9 +181,9 @@ internal static partial class VectorFiles
             }
 
             var columns = lastColumnIsLabel ? cells.Length - 1 : cells.Length;
-            if (columns < 1 || columns > MaxDimension)
+            if (columns < 1 || columns > Limits.MaxDimension)
             {
-                throw new InvalidDataException($"{path}:{line}: {columns} values; a row has 1 to {MaxDimension}.");
+                throw new InvalidDataException($"{path}:{line}: {columns} values; a row has 1 to {Limits.MaxDimension}.");
             }
 
             if (width < 0)

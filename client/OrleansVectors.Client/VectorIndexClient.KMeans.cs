@@ -104,5 +104,5 @@ public sealed partial class VectorIndexClient
     /// <summary>The ids in cluster <paramref name="cluster"/> of the index's last k-means result, ascending.</summary>
     public Task<long[]> GetClusterMembersAsync(string name, int cluster) => KMeans(name).MembersAsync(cluster);
 
-    private IKMeansGrain KMeans(string name) => grains.GetGrain<IKMeansGrain>(IndexNames.Require(name, nameof(name)));
+    private IKMeansGrain KMeans(string name) => grains.GetGrain<IKMeansGrain>(ResourceNames.RequireIndexName(name, nameof(name)));
 }

@@ -69,14 +69,14 @@ public sealed partial class VectorIndexClient(IGrainFactory grains)
         int batchRows = DefaultBatchRows, IProgress<long>? progress = null, int maxInFlight = DefaultMaxInFlight,
         CancellationToken cancellationToken = default)
     {
-        IndexNames.Require(name, nameof(name));
-        var rows = RowCount(values, dimension);
+        ResourceNames.RequireIndexName(name, nameof(name));
+        var rows = VectorValidation.RowCount(values.Span, dimension, nameof(values));
         ArgumentOutOfRangeException.ThrowIfLessThan(batchRows, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxInFlight, 1);
-        VectorValidation.RequireFinite(values.Span, dimension, nameof(values));
-        if (ids is not null)
+        long[]? callerIds = ids is null ? null : [.. ids];
+        if (callerIds is not null)
         {
-            RequireDistinctIds(ids, rows);
+            VectorValidation.RequireCallerIds(callerIds, rows, nameof(ids));
         }
 
         var spec = await Index(name).GetSpecAsync();
@@ -93,7 +93,7 @@ public sealed partial class VectorIndexClient(IGrainFactory grains)
 
         // the index's ids for the whole input at once, so they follow input order whatever order the batches land in
         // and a retried batch carries the same ids; which shards a batch goes to is the ingest front's to decide
-        var lease = ids is null ? await Index(name).LeaseIdsAsync(Guid.NewGuid(), rows, callerIds: false) : null;
+        var lease = callerIds is null ? await Index(name).LeaseIdsAsync(Guid.NewGuid(), rows, callerIds: false) : null;
         var inFlight = new Queue<Task>();
         var acknowledged = 0L;
         var progressLock = new Lock();
@@ -115,7 +115,7 @@ public sealed partial class VectorIndexClient(IGrainFactory grains)
             var batch = VectorBatch.FromRows(values.Span.Slice(start * dimension, count * dimension), dimension);
             var request = new AddRequest(Guid.NewGuid(), batch)
             {
-                Ids = ids is null ? null : [.. ids.Skip(start).Take(count)],
+                Ids = callerIds?[start..(start + count)],
                 FirstId = lease is null ? null : lease.FirstId + start,
             };
             inFlight.Enqueue(Task.Run(async () =>
@@ -163,28 +163,6 @@ public sealed partial class VectorIndexClient(IGrainFactory grains)
         throw new AddIncompleteException(name, rows, stored, [.. receipts.OfType<AddReceipt>()], failure ?? new OperationCanceledException(cancellationToken));
     }
 
-    private static void RequireDistinctIds(IReadOnlyList<long> ids, int rows)
-    {
-        if (ids.Count != rows)
-        {
-            throw new ArgumentException($"{ids.Count} ids were given for {rows} vectors; there must be exactly one id per vector. Nothing was added.", nameof(ids));
-        }
-
-        var seen = new Dictionary<long, int>(ids.Count);
-        for (var row = 0; row < ids.Count; row++)
-        {
-            if (ids[row] < 0)
-            {
-                throw new ArgumentException($"Row {row} has the negative id {ids[row]}; ids are 0 or more. Nothing was added.", nameof(ids));
-            }
-
-            if (!seen.TryAdd(ids[row], row))
-            {
-                throw new ArgumentException($"Rows {seen[ids[row]]} and {row} have the same id {ids[row]}. Nothing was added.", nameof(ids));
-            }
-        }
-    }
-
     /// <summary>Snapshots an index now (snapshots also run on their own, by count and by time).</summary>
     public Task<SnapshotInfo> SnapshotAsync(string name) => Index(name).SnapshotAsync();
 
@@ -216,11 +194,11 @@ public sealed partial class VectorIndexClient(IGrainFactory grains)
         var partial = path + ".part";
         try
         {
-            await using (var file = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous))
+            await using (var file = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, ExportWriteBufferBytes, FileOptions.Asynchronous))
             {
                 for (long offset = 0; offset < export.Bytes;)
                 {
-                    var chunk = await index.ReadExportAsync(export.Id, offset, (int)Math.Min(ExportChunkBytes, export.Bytes - offset));
+                    var chunk = await index.ReadExportAsync(export.Id, offset, (int)Math.Min(Limits.MaxExportChunkBytes, export.Bytes - offset));
                     if (chunk.Length == 0)
                     {
                         throw new IOException($"The export of '{name}' ended at byte {offset:N0} of {export.Bytes:N0}.");
@@ -242,8 +220,8 @@ public sealed partial class VectorIndexClient(IGrainFactory grains)
         }
     }
 
-    /// <summary>Bytes of an export read per call.</summary>
-    private const int ExportChunkBytes = 16 << 20;
+    /// <summary>The export file's write buffer: parts arrive 16 MiB at a time and are written in large pieces.</summary>
+    private const int ExportWriteBufferBytes = 1 << 20;
 
     private static async Task<AddReceipt> AddBatchAsync(IIngestGrain ingest, string name, AddRequest request, CancellationToken cancellationToken)
     {
@@ -264,7 +242,7 @@ public sealed partial class VectorIndexClient(IGrainFactory grains)
     /// <summary>The <paramref name="k"/> nearest vectors of each query row, merged over all shards.</summary>
     public async Task<NeighborResults> SearchAsync(string name, ReadOnlyMemory<float> queries, int dimension, int k, QueryOptions? options = null, CancellationToken cancellationToken = default)
     {
-        var rows = RowCount(queries, dimension);
+        var rows = VectorValidation.RowCount(queries.Span, dimension, nameof(queries));
         ArgumentOutOfRangeException.ThrowIfLessThan(k, 1);
         var query = grains.GetGrain<IQueryGrain>(0);
 
@@ -291,8 +269,8 @@ public sealed partial class VectorIndexClient(IGrainFactory grains)
     /// <summary>Every stored vector within <paramref name="threshold"/> of each query row (null: the index's match threshold).</summary>
     public async Task<RangeResults> MatchAsync(string name, ReadOnlyMemory<float> queries, int dimension, float? threshold = null, QueryOptions? options = null, CancellationToken cancellationToken = default)
     {
-        var rows = RowCount(queries, dimension);
-        IndexNames.Require(name, nameof(name));
+        var rows = VectorValidation.RowCount(queries.Span, dimension, nameof(queries));
+        ResourceNames.RequireIndexName(name, nameof(name));
         var query = grains.GetGrain<IQueryGrain>(0);
 
         // a reply's size is known only once the shards have searched: queries go in messages of at most
@@ -319,20 +297,9 @@ public sealed partial class VectorIndexClient(IGrainFactory grains)
     /// <summary>The embeddings the index's model gives raw inputs (the inputs themselves when it has no model).</summary>
     public async Task<VectorBatch> EmbedAsync(string name, ReadOnlyMemory<float> inputs, int dimension)
     {
-        RowCount(inputs, dimension);
+        VectorValidation.RowCount(inputs.Span, dimension, nameof(inputs));
         return await grains.GetGrain<IQueryGrain>(0).EmbedAsync(name, VectorBatch.FromRows(inputs.Span, dimension));
     }
 
-    private IIndexGrain Index(string name) => grains.GetGrain<IIndexGrain>(IndexNames.Require(name, nameof(name)));
-
-    private static int RowCount(ReadOnlyMemory<float> values, int dimension)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(dimension, 1);
-        if (values.IsEmpty || values.Length % dimension != 0)
-        {
-            throw new ArgumentException($"Expected a whole, non-zero number of {dimension}-dimensional rows; got {values.Length} values.", nameof(values));
-        }
-
-        return values.Length / dimension;
-    }
+    private IIndexGrain Index(string name) => grains.GetGrain<IIndexGrain>(ResourceNames.RequireIndexName(name, nameof(name)));
 }

@@ -91,7 +91,7 @@ public interface IIndexGrain : IGrainWithStringKey
     [Alias("Export"), ResponseTimeout("00:05:00")]
     Task<ExportInfo> ExportAsync();
 
-    /// <summary>Up to <paramref name="length"/> bytes (at most 16 MiB) of an export from <paramref name="offset"/>.</summary>
+    /// <summary>Up to <paramref name="length"/> bytes (at most <see cref="Limits.MaxExportChunkBytes"/>) of an export from <paramref name="offset"/>.</summary>
     [Alias("ReadExport")]
     Task<byte[]> ReadExportAsync(string exportId, long offset, int length);
 

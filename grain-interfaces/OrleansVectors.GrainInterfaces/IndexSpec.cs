@@ -4,7 +4,7 @@ namespace OrleansVectors.GrainInterfaces;
 [GenerateSerializer, Immutable, Alias("ov.IndexSpec")]
 public sealed record IndexSpec
 {
-    /// <summary>Dimension of the stored vectors (the model's output dimension when a model is set), at least 1.</summary>
+    /// <summary>Dimension of the stored vectors (the model's output dimension when a model is set), 1 to <see cref="Limits.MaxDimension"/>.</summary>
     [Id(0)] public required int Dimension { get; init; }
 
     /// <summary>How vectors are compared (default L2).</summary>
@@ -13,7 +13,7 @@ public sealed record IndexSpec
     /// <summary>The faiss index-factory string of every shard (default "Flat"); ids are mapped by the shard, so no "IDMap" prefix.</summary>
     [Id(2)] public string Factory { get; init; } = "Flat";
 
-    /// <summary>Number of shards, 1 to <see cref="MaxShards"/> (default 1).</summary>
+    /// <summary>Number of shards, 1 to <see cref="Limits.MaxShards"/> (default 1).</summary>
     [Id(3)] public int ShardCount { get; init; } = 1;
 
     /// <summary>The TorchScript model that embeds raw inputs, named by its file name in the silos' model folder (OrleansVectors:ModelDirectory), or null when callers send embeddings.</summary>
@@ -28,18 +28,12 @@ public sealed record IndexSpec
     /// <summary>Whether model outputs are L2-normalized before indexing (default true, as InferenceModel).</summary>
     [Id(7)] public bool NormalizeEmbeddings { get; init; } = true;
 
-    /// <summary>The most shards an index may have.</summary>
-    public const int MaxShards = 256;
-
-    /// <summary>The widest vector (and model input) an index takes (faiss's and the tool's limit too).</summary>
-    public const int MaxDimension = 1 << 16;
-
     /// <summary>Throws <see cref="ArgumentException"/> naming the first field that is out of range.</summary>
     public void Validate()
     {
-        if (Dimension is < 1 or > MaxDimension)
+        if (Dimension is < 1 or > Limits.MaxDimension)
         {
-            throw new ArgumentException($"Dimension must be between 1 and {MaxDimension}; got {Dimension}.", nameof(Dimension));
+            throw new ArgumentException($"Dimension must be between 1 and {Limits.MaxDimension}; got {Dimension}.", nameof(Dimension));
         }
 
         if (!Enum.IsDefined(Metric))
@@ -52,16 +46,14 @@ public sealed record IndexSpec
             throw new ArgumentException("Factory must be a faiss index-factory string such as \"Flat\" or \"IVF256,Flat\".", nameof(Factory));
         }
 
-        if (ShardCount < 1 || ShardCount > MaxShards)
+        if (ShardCount < 1 || ShardCount > Limits.MaxShards)
         {
-            throw new ArgumentException($"ShardCount must be between 1 and {MaxShards}; got {ShardCount}.", nameof(ShardCount));
+            throw new ArgumentException($"ShardCount must be between 1 and {Limits.MaxShards}; got {ShardCount}.", nameof(ShardCount));
         }
 
-        if (Model is { } model && !IsModelName(model))
+        if (Model is not null)
         {
-            throw new ArgumentException(
-                $"Model names a file in the silos' model folder (OrleansVectors:ModelDirectory): 1 to 128 characters, no '/' or '\\'; got '{string.Concat(model.Take(128).Select(c => char.IsControl(c) ? '?' : c))}'.",
-                nameof(Model));
+            ResourceNames.RequireModelName(Model, nameof(Model));
         }
 
         if ((Model is null) != (InputDimension is null))
@@ -69,9 +61,9 @@ public sealed record IndexSpec
             throw new ArgumentException("Model and InputDimension go together: set both (raw inputs are embedded by the model) or neither.", nameof(InputDimension));
         }
 
-        if (InputDimension is < 1 or > MaxDimension)
+        if (InputDimension is < 1 or > Limits.MaxDimension)
         {
-            throw new ArgumentException($"InputDimension must be between 1 and {MaxDimension}; got {InputDimension}.", nameof(InputDimension));
+            throw new ArgumentException($"InputDimension must be between 1 and {Limits.MaxDimension}; got {InputDimension}.", nameof(InputDimension));
         }
 
         if (MatchThreshold is { } threshold)
@@ -79,10 +71,6 @@ public sealed record IndexSpec
             RequireThreshold(threshold, Metric, nameof(MatchThreshold));
         }
     }
-
-    /// <summary>Whether <paramref name="model"/> is a plain file name (1 to 128 characters, no path, no control characters).</summary>
-    public static bool IsModelName(string model) =>
-        model.Length is > 0 and <= 128 && model is not ("." or "..") && !model.Any(c => c is '/' or '\\' || char.IsControl(c));
 
     /// <summary>Throws unless <paramref name="threshold"/> is a match threshold that works for <paramref name="metric"/>.</summary>
     /// <exception cref="ArgumentException">It is not finite, outside the float range, or negative for L2.</exception>

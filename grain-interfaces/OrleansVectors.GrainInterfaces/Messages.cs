@@ -10,10 +10,10 @@ public sealed record QueryOptions
     /// <summary>How long each shard may take (default 10 s; keep it below the client's 30 s response timeout so a slow shard is reported, not the whole call).</summary>
     [Id(1)] public TimeSpan ShardTimeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>IVF shards: lists probed, or null for the index's own setting.</summary>
+    /// <summary>IVF shards: lists probed, 1 to <see cref="Limits.MaxLists"/>, or null for the index's own setting.</summary>
     [Id(2)] public int? NProbe { get; init; }
 
-    /// <summary>HNSW shards: candidate list size, or null for the index's own setting.</summary>
+    /// <summary>HNSW shards: candidate list size, 1 to <see cref="Limits.MaxEfSearch"/>, or null for the index's own setting.</summary>
     [Id(3)] public int? EfSearch { get; init; }
 
     /// <summary>Shards queried at once (default 16).</summary>
@@ -51,14 +51,14 @@ public sealed record QueryOptions
             throw new ArgumentOutOfRangeException(nameof(MaxConcurrency), MaxConcurrency, $"MaxConcurrency must be between 1 and {MaxMaxConcurrency}.");
         }
 
-        if (NProbe is < 1 or > 1 << 20)
+        if (NProbe is < 1 or > Limits.MaxLists)
         {
-            throw new ArgumentOutOfRangeException(nameof(NProbe), NProbe, "NProbe must be between 1 and 1048576 (the most IVF lists an index has).");
+            throw new ArgumentOutOfRangeException(nameof(NProbe), NProbe, $"NProbe must be between 1 and {Limits.MaxLists} (the most IVF lists an index has).");
         }
 
-        if (EfSearch is < 1 or > 1 << 16)
+        if (EfSearch is < 1 or > Limits.MaxEfSearch)
         {
-            throw new ArgumentOutOfRangeException(nameof(EfSearch), EfSearch, "EfSearch must be between 1 and 65536.");
+            throw new ArgumentOutOfRangeException(nameof(EfSearch), EfSearch, $"EfSearch must be between 1 and {Limits.MaxEfSearch}.");
         }
     }
 }

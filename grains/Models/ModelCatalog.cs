@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Options;
-using OrleansVectors.GrainInterfaces;
 using OrleansVectors.Grains.Hosting;
 
 namespace OrleansVectors.Grains.Models;
@@ -23,11 +22,9 @@ public sealed class ModelCatalog(IOptions<OrleansVectorsOptions> options)
             throw new ArgumentException($"This cluster serves no models (set OrleansVectors:ModelDirectory on the silos); the index names model '{name}'.", nameof(name));
         }
 
-        // IndexSpec.Validate admits only plain file names; checked again here, where the file is opened
-        if (!IndexSpec.IsModelName(name))
-        {
-            throw new ArgumentException($"A model is named by its file name in the model folder; got '{name}'.", nameof(name));
-        }
+        // IndexSpec.Validate admits only plain file names; checked again here, where the file is opened, because a
+        // path that slipped through would open a file outside the folder
+        ResourceNames.RequireModelName(name, nameof(name));
 
         var file = new FileInfo(Path.Combine(Path.GetFullPath(folder), name));
         var limit = options.Value.MaxModelBytes;
@@ -36,7 +33,7 @@ public sealed class ModelCatalog(IOptions<OrleansVectorsOptions> options)
         if (!file.Exists || file.Attributes.HasFlag(FileAttributes.ReparsePoint) || file.Length == 0 || file.Length > limit)
         {
             throw new ArgumentException(
-                $"Model '{name}' is not one this cluster serves: its model folder has no regular, non-empty file of that name of at most {limit / (1 << 20):N0} MiB.", nameof(name));
+                $"Model '{name}' is not one this cluster serves: its model folder has no regular, non-empty file of that name of at most {limit / Limits.BytesPerMiB:N0} MiB.", nameof(name));
         }
 
         return file.FullName;

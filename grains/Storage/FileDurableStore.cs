@@ -12,6 +12,9 @@ public sealed class FileDurableStore : IDurableStore
 {
     private const string TemporarySuffix = ".tmp";
     private const string LockSuffix = ".lock";
+
+    /// <summary>The read buffer: snapshot and log files are read front to back in large pieces.</summary>
+    private const int ReadBufferBytes = 1 << 20;
     private readonly string _root;
 
     /// <summary>Stores objects under <paramref name="root"/> (created when missing).</summary>
@@ -44,7 +47,7 @@ public sealed class FileDurableStore : IDurableStore
     {
         try
         {
-            return Task.FromResult<Stream?>(new FileStream(FullPath(path), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.SequentialScan));
+            return Task.FromResult<Stream?>(new FileStream(FullPath(path), FileMode.Open, FileAccess.Read, FileShare.Read, ReadBufferBytes, FileOptions.SequentialScan));
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {

@@ -17,7 +17,7 @@ internal sealed unsafe class GpuSearchEngine(IlgpuFlatEngine engine) : IFlatSear
 
     public string Description => string.Create(
         CultureInfo.InvariantCulture,
-        $"gpu ({engine.DeviceName}, {engine.DeviceBytes / (double)(1 << 20):0.0} of {engine.MemoryBudgetBytes / (double)(1 << 20):0} MiB)");
+        $"gpu ({engine.DeviceName}, {engine.DeviceBytes / (double)Limits.BytesPerMiB:0.0} of {engine.MemoryBudgetBytes / (double)Limits.BytesPerMiB:0} MiB)");
 
     public int MaxK => IlgpuFlatEngine.MaxK;
 

@@ -23,9 +23,6 @@ public static partial class FaissFactoryString
     /// <summary>The longest factory string accepted.</summary>
     public const int MaxLength = 256;
 
-    /// <summary>The largest IVF list count.</summary>
-    public const int MaxLists = 1 << 20;
-
     /// <summary>The smallest and largest HNSW neighbour counts: below 4 graph searches need not terminate in bounded time.</summary>
     public const int MinHnswNeighbors = 4, MaxHnswNeighbors = 128;
 
@@ -43,9 +40,9 @@ public static partial class FaissFactoryString
     public static FaissIndexLayout Parse(string description, int dimension)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(description);
-        if (dimension < 1 || dimension > FaissIndex.MaxDimension)
+        if (dimension < 1 || dimension > Limits.MaxDimension)
         {
-            throw new ArgumentOutOfRangeException(nameof(dimension), dimension, $"The dimension must be between 1 and {FaissIndex.MaxDimension}.");
+            throw new ArgumentOutOfRangeException(nameof(dimension), dimension, $"The dimension must be between 1 and {Limits.MaxDimension}.");
         }
 
         if (description.Length > MaxLength)
@@ -84,7 +81,7 @@ public static partial class FaissFactoryString
         }
         else if (IvfPattern().Match(main) is { Success: true } ivf)
         {
-            lists = Number(description, ivf.Groups[1].Value, "IVF list count", 1, MaxLists);
+            lists = Number(description, ivf.Groups[1].Value, "IVF list count", 1, Limits.MaxLists);
             if (rest != 1)
             {
                 throw Invalid(description, $"'{main}' takes one encoding after it: Flat, PQ{{M}}[x{{nbits}}] or SQ4/SQ6/SQ8/SQfp16 (as in '{main},Flat')");

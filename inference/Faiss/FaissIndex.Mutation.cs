@@ -89,16 +89,7 @@ public sealed partial class FaissIndex
     public unsafe void AddWithIds(ReadOnlySpan<float> vectors, ReadOnlySpan<long> ids)
     {
         var n = VectorValidation.RowCount(vectors, Dimension);
-        if (ids.Length != n)
-        {
-            throw new ArgumentException($"{ids.Length} ids were given for {n} vectors; there must be exactly one id per vector.", nameof(ids));
-        }
-
-        var negative = ids.IndexOfAnyInRange(long.MinValue, -1);
-        if (negative >= 0)
-        {
-            throw new ArgumentOutOfRangeException(nameof(ids), ids[negative], $"Ids must be non-negative; ids[{negative}] is {ids[negative]}.");
-        }
+        VectorValidation.RequireIds(ids, n);
 
         using var scope = EnterWrite();
         RequireTrained("adding vectors");

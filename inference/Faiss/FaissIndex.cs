@@ -25,11 +25,8 @@ public sealed partial class FaissIndex : IDisposable
     /// </summary>
     public const int MaxK = 1 << 16;
 
-    /// <summary>The largest vector dimension an index takes.</summary>
-    public const int MaxDimension = 1 << 16;
-
-    /// <summary>The largest per-call <see cref="FaissSearchParameters.EfSearch"/>: faiss allocates a heap of this size per thread.</summary>
-    public const int MaxEfSearch = 1 << 16;
+    /// <summary>The largest per-call <see cref="FaissSearchParameters.EfSearch"/>: faiss allocates a heap of this size per thread (<see cref="Limits.MaxEfSearch"/>, named here too for callers of the binding).</summary>
+    public const int MaxEfSearch = Limits.MaxEfSearch;
 
     private readonly FaissIndexHandle _handle;
     private readonly ReaderWriterLockSlim _lock = new(LockRecursionPolicy.NoRecursion);

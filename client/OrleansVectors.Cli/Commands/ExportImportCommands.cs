@@ -27,7 +27,7 @@ internal static class ExportImportCommands
                     }), cancellationToken);
                     task.Value = task.MaxValue;
                 });
-            AnsiConsole.MarkupLineInterpolated($"exported {count:N0} vectors to {file} ({new FileInfo(file).Length / 1048576.0:N1} MiB) in {stopwatch.Elapsed.TotalSeconds:0.0} s");
+            AnsiConsole.MarkupLineInterpolated($"exported {count:N0} vectors to {file} ({new FileInfo(file).Length / (double)Limits.BytesPerMiB:N1} MiB) in {stopwatch.Elapsed.TotalSeconds:0.0} s");
             return ExitCodes.Success;
         });
     }

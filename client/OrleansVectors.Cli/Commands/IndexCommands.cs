@@ -112,7 +112,7 @@ internal static class IndexCommands
         {
             if (!await (await cluster.ConnectAsync()).DropIndexAsync(name))
             {
-                AnsiConsole.MarkupLineInterpolated($"[red]error:[/] no index named {IndexNames.Quote(name)}; nothing was dropped");
+                AnsiConsole.MarkupLineInterpolated($"[red]error:[/] no index named {ResourceNames.Quote(name)}; nothing was dropped");
                 return ExitCodes.Failed;
             }
 

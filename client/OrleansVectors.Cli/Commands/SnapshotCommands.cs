@@ -87,5 +87,5 @@ internal static class SnapshotCommands
     }
 
     private static void Print(SnapshotInfo snapshot, string what) =>
-        AnsiConsole.MarkupLineInterpolated($"{what} {snapshot.Version}: {snapshot.Count:N0} vectors, {snapshot.Bytes / 1048576.0:N1} MiB");
+        AnsiConsole.MarkupLineInterpolated($"{what} {snapshot.Version}: {snapshot.Count:N0} vectors, {snapshot.Bytes / (double)Limits.BytesPerMiB:N1} MiB");
 }
