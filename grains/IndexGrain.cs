@@ -133,13 +133,15 @@ public sealed partial class IndexGrain(
             try
             {
                 await state.ClearStateAsync();
+
+                // before the lock goes: a lease of the dropped generation that waits for it finds no index to write to
+                state.State = new IndexState();
             }
             finally
             {
                 _stateWrite.Release();
             }
 
-            state.State = new IndexState();
             (_ids, _snapshots) = (null, null);
             try
             {
@@ -280,9 +282,15 @@ public sealed partial class IndexGrain(
         await _stateWrite.WaitAsync();
         try
         {
-            if (state.State.Spec is null || state.State.Generation != generation)
+            // a lease of a generation that was dropped (or dropped and created again) meanwhile: its ids mean nothing now
+            if (state.State.Spec is null)
             {
-                throw new InvalidOperationException($"Index '{Name}' was dropped or created again while ids were leased; add the batch again.");
+                throw new IndexNotFoundException(Name);
+            }
+
+            if (state.State.Generation != generation)
+            {
+                throw new InvalidOperationException($"Index '{Name}' was dropped and created again while ids were leased; add the batch again.");
             }
 
             await WriteStateAsync(s => (s.IdBlockEnd, s.Mode) = (ids.BlockEnd, ids.Mode));

@@ -11,11 +11,11 @@ namespace OrleansVectors.Grains.Indexes;
 /// <c>rememberedLeases</c> gets the same lease (a retry, or one batch sent by two fronts).
 /// </summary>
 /// <remarks>
-/// Thread-safe. Its awaits keep the caller's context, so <c>persist</c> runs where the lease was asked for (in a
-/// grain, on its turn, free to touch grain state). Stored marks are written one at a time and always cover the ids
-/// handed out so far.
-/// After a failed write the allocator goes on from memory, which is then ahead of storage (ids taken by the failed
-/// lease are skipped); the next lease that needs the mark writes it again.
+/// <para>Thread-safe. Its awaits keep the caller's context, so <c>persist</c> runs where the lease was asked for (in a
+/// grain, on its turn, free to touch grain state). Marks are written one at a time, and each covers every id handed
+/// out before it was made.</para>
+/// <para>After a failed write the allocator goes on from memory, which is then ahead of storage: the failed lease's
+/// ids are skipped, never handed out, and the next lease that needs a mark (or the mode) stored writes it again.</para>
 /// </remarks>
 internal sealed class IdAllocator
 {
@@ -225,7 +225,6 @@ internal sealed class IdAllocator
             }
         }
     }
-
 }
 
 /// <summary>
