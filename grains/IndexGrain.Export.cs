@@ -10,7 +10,7 @@ public sealed partial class IndexGrain
     /// <inheritdoc/>
     public Task<ExportInfo> ExportAsync() => ExclusiveAsync(async () =>
     {
-        var snapshot = await SnapshotCoreAsync();
+        var snapshot = await Snapshots.SnapshotAsync();
         FaissIndex? merged = null;
         try
         {

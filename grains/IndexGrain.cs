@@ -4,6 +4,7 @@ using Orleans.Concurrency;
 using OrleansVectors.GrainInterfaces;
 using OrleansVectors.Grains.Durability;
 using OrleansVectors.Grains.Hosting;
+using OrleansVectors.Grains.Indexes;
 using OrleansVectors.Grains.Models;
 using OrleansVectors.Grains.Storage;
 using OrleansVectors.Grains.Topology;
@@ -12,10 +13,13 @@ using OrleansVectors.Inference.Faiss;
 namespace OrleansVectors.Grains;
 
 /// <summary>
-/// One named index: keeps the spec (in grain storage), hands out ids, and drives snapshots. It is not on the
-/// path of an add's vectors: the client or the ingest front leases ids here (in memory; the state is written once
-/// per block of <see cref="IdBlock"/> ids), and the front sends the batch straight to its shards. Create, drop,
-/// snapshot, restore, save and load run one at a time; everything else interleaves with them.
+/// One named index, as a grain: it keeps the spec and the id allocator's mark in grain storage, checks a create
+/// against the silos' memory, and hosts the index's <see cref="IdAllocator"/> (leases of ids) and its
+/// <see cref="SnapshotCoordinator"/> (snapshots, restores, saves), giving them the index's identity, its storage and
+/// its shards. It is not on the path of an add's vectors: the client or the ingest front leases ids here (in memory;
+/// the state is written once per block of <see cref="IdAllocator.IdBlock"/> ids), and the front sends the batch
+/// straight to its shards. Create, drop, snapshot, restore, save, load and export run one at a time; everything else
+/// interleaves with them.
 /// </summary>
 [Reentrant]
 public sealed partial class IndexGrain(
@@ -25,25 +29,21 @@ public sealed partial class IndexGrain(
     ModelCatalog models,
     ILogger<IndexGrain> logger) : Grain, IIndexGrain, IIndexClusterGrain, IDisposable
 {
-    /// <summary>Auto-numbered ids taken per grain-state write; a crash of the index grain skips the rest of a block.</summary>
-    internal const long IdBlock = 1 << 20;
-
+    // create, drop and the snapshot operations, one at a time
     private readonly SemaphoreSlim _exclusive = new(1, 1);
-    private readonly SemaphoreSlim _stateWrite = new(1, 1);
-    private readonly Dictionary<Guid, Task<IdLease>> _leases = [];
-    private readonly Queue<Guid> _leaseOrder = new();
-    private long _nextId;
-    private long _durableIdBlockEnd;
-    private bool _changedSinceSnapshot;
-    private (bool Read, string? ETag, long Version) _manifest;
 
-    /// <summary>
-    /// Log truncation and retention after the last commit, run after the commit is answered; never faults. The next
-    /// exclusive operation, a listing and deactivation wait for it, so nothing races its deletes.
-    /// </summary>
-    private Task _housekeeping = Task.CompletedTask;
+    // writes of the grain state never overlap (Orleans requires it; the allocator writes alongside the others)
+    private readonly SemaphoreSlim _stateWrite = new(1, 1);
+
+    // both belong to the generation in the state: made on first use, let go when the generation changes
+    private IdAllocator? _ids;
+    private SnapshotCoordinator? _snapshots;
 
     private string Name => this.GetPrimaryKeyString();
+
+    private IdAllocator Ids => _ids ??= NewIdAllocator(state.State.Generation);
+
+    private SnapshotCoordinator Snapshots => _snapshots ??= NewSnapshotCoordinator(RequireTopology());
 
     /// <inheritdoc/>
     public void Dispose()
@@ -55,7 +55,6 @@ public sealed partial class IndexGrain(
     /// <inheritdoc/>
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
-        _nextId = _durableIdBlockEnd = state.State.IdBlockEnd;
         var interval = options.Value.SnapshotInterval;
         if (interval > TimeSpan.Zero)
         {
@@ -68,14 +67,17 @@ public sealed partial class IndexGrain(
     /// <inheritdoc/>
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        await _housekeeping;
+        if (_snapshots is { } snapshots)
+        {
+            await snapshots.Housekept;
+        }
 
         // a graceful deactivation gives back the unused rest of the id block, so numbering stays dense
-        if (state.State.Spec is not null && _nextId < state.State.IdBlockEnd)
+        if (state.State.Spec is not null && _ids is { } ids)
         {
             try
             {
-                await PersistAsync(s => s.IdBlockEnd = _nextId);
+                await ids.GiveBackUnusedAsync();
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
@@ -131,17 +133,16 @@ public sealed partial class IndexGrain(
             try
             {
                 await state.ClearStateAsync();
+
+                // before the lock goes: a lease of the dropped generation that waits for it finds no index to write to
+                state.State = new IndexState();
             }
             finally
             {
                 _stateWrite.Release();
             }
 
-            state.State = new IndexState();
-            _nextId = _durableIdBlockEnd = 0;
-            _leases.Clear();
-            _leaseOrder.Clear();
-            _manifest = default;
+            (_ids, _snapshots) = (null, null);
             try
             {
                 await topology.FanOutAsync(GrainFactory, async (shard, _, _) =>
@@ -180,55 +181,8 @@ public sealed partial class IndexGrain(
     public async Task<IdLease> LeaseIdsAsync(Guid leaseId, int count, bool callerIds)
     {
         RequireTopology();
-        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
-        var mode = callerIds ? IdMode.Caller : IdMode.Auto;
-        if (state.State.Mode != IdMode.Unset && state.State.Mode != mode)
-        {
-            throw new InvalidOperationException(state.State.Mode == IdMode.Auto
-                ? $"Index '{Name}' numbers its vectors itself: add without ids."
-                : $"Index '{Name}' takes caller ids: give an id for every vector.");
-        }
-
-        if (_leases.TryGetValue(leaseId, out var known))
-        {
-            return await known; // a retry, or the same batch from two fronts: one lease, stored once
-        }
-
-        _changedSinceSnapshot = true;
-        var lease = new IdLease(callerIds ? -1 : _nextId, count);
-        if (!callerIds)
-        {
-            _nextId += count;
-        }
-
-        var firstAdd = state.State.Mode == IdMode.Unset;
-        state.State.Mode = mode; // set before any write, so concurrent first adds agree on the mode
-        var leased = CoverAsync(lease, needed: callerIds ? 0 : lease.FirstId + count, firstAdd);
-        RememberLease(leaseId, leased);
-        try
-        {
-            return await leased;
-        }
-        catch
-        {
-            _leases.Remove(leaseId);
-            throw;
-        }
-    }
-
-    /// <summary>
-    /// Returns the lease once stored state covers it: no id is handed out before a stored block holds it (after a
-    /// crash, numbering resumes past every id given), and the first add's id mode is stored before it is used.
-    /// </summary>
-    private async Task<IdLease> CoverAsync(IdLease lease, long needed, bool firstAdd)
-    {
-        if (firstAdd || needed > _durableIdBlockEnd)
-        {
-            await PersistAsync(
-                s => s.IdBlockEnd = Math.Max(s.IdBlockEnd, Math.Max(needed, _nextId) + IdBlock),
-                stillNeeded: () => firstAdd || needed > _durableIdBlockEnd);
-        }
-
+        var lease = await Ids.LeaseAsync(leaseId, count, callerIds);
+        Snapshots.NoteChanged(); // the batch goes to its shards next
         return lease;
     }
 
@@ -237,7 +191,7 @@ public sealed partial class IndexGrain(
     {
         var topology = RequireTopology();
         InputChecks.Require(topology.Spec, sample, nameof(sample));
-        _changedSinceSnapshot = true;
+        Snapshots.NoteChanged();
         await topology.FanOutAsync(GrainFactory, async (shard, _, _) =>
         {
             await shard.TrainAsync(topology.Generation, sample);
@@ -250,7 +204,7 @@ public sealed partial class IndexGrain(
     {
         var topology = RequireTopology();
         ArgumentNullException.ThrowIfNull(ids);
-        _changedSinceSnapshot = true;
+        Snapshots.NoteChanged();
         var removed = await topology.FanOutAsync(GrainFactory, (shard, _, _) => shard.RemoveAsync(topology.Generation, ids), FanOutPolicy.AllShards);
         return removed.Values.Sum();
     }
@@ -303,8 +257,7 @@ public sealed partial class IndexGrain(
         {
             (s.Spec, s.Generation, s.IdBlockEnd, s.Mode) = (spec, Guid.NewGuid(), 0, IdMode.Unset);
         });
-        _nextId = 0;
-        _manifest = (true, null, 0);
+        (_ids, _snapshots) = (null, null);
         var topology = RequireTopology();
         await topology.FanOutAsync(GrainFactory, async (shard, _, _) =>
         {
@@ -317,43 +270,63 @@ public sealed partial class IndexGrain(
     private ShardTopology RequireTopology() =>
         state.State.Spec is { } spec ? new ShardTopology(new ShardMap(Name, spec, state.State.Generation)) : throw new IndexNotFoundException(Name);
 
-    private void RememberLease(Guid batchId, Task<IdLease> lease)
-    {
-        _leases[batchId] = lease;
-        _leaseOrder.Enqueue(batchId);
-        while (_leaseOrder.Count > ShardGrain.RememberedBatches)
-        {
-            _leases.Remove(_leaseOrder.Dequeue());
-        }
-    }
+    private IdAllocator NewIdAllocator(Guid generation) =>
+        new(Name, new IdWatermark(state.State.IdBlockEnd, state.State.Mode), ids => PersistIdsAsync(generation, ids), ShardGrain.RememberedBatches);
 
-    /// <summary>
-    /// Applies a change to the state and writes it; writes never overlap. With <paramref name="stillNeeded"/>, a
-    /// change that a write made meanwhile already covers is skipped.
-    /// </summary>
-    private async Task PersistAsync(Action<IndexState> change, Func<bool>? stillNeeded = null)
+    private SnapshotCoordinator NewSnapshotCoordinator(ShardTopology topology) =>
+        new(topology.Map, store, new ShardGrainSnapshots(topology, GrainFactory), () => Ids.Progress, options.Value.RetainSnapshots, logger);
+
+    /// <summary>Stores the id allocator's mark of <paramref name="generation"/>, unless the index was dropped or created again since.</summary>
+    private async Task PersistIdsAsync(Guid generation, IdWatermark ids)
     {
         await _stateWrite.WaitAsync();
         try
         {
-            if (stillNeeded?.Invoke() == false)
+            // a lease of a generation that was dropped (or dropped and created again) meanwhile: its ids mean nothing now
+            if (state.State.Spec is null)
             {
-                return;
+                throw new IndexNotFoundException(Name);
             }
 
+            if (state.State.Generation != generation)
+            {
+                throw new InvalidOperationException($"Index '{Name}' was dropped and created again while ids were leased; add the batch again.");
+            }
+
+            await WriteStateAsync(s => (s.IdBlockEnd, s.Mode) = (ids.BlockEnd, ids.Mode));
+        }
+        finally
+        {
+            _stateWrite.Release();
+        }
+    }
+
+    /// <summary>Applies a change to the state and writes it; writes never overlap.</summary>
+    private async Task PersistAsync(Action<IndexState> change)
+    {
+        await _stateWrite.WaitAsync();
+        try
+        {
+            await WriteStateAsync(change);
+        }
+        finally
+        {
+            _stateWrite.Release();
+        }
+    }
+
+    private async Task WriteStateAsync(Action<IndexState> change)
+    {
+        try
+        {
             change(state.State);
             await state.WriteStateAsync();
-            _durableIdBlockEnd = state.State.IdBlockEnd;
         }
         catch
         {
             // memory may be ahead of storage: start again from storage on the next call
             DeactivateOnIdle();
             throw;
-        }
-        finally
-        {
-            _stateWrite.Release();
         }
     }
 

@@ -30,11 +30,12 @@ public sealed class IndexState
     [Id(1)] public Guid Generation { get; set; }
 
     /// <summary>
-    /// Auto-numbered ids below this may have been handed out. Leases take ids from blocks of this bound, so the
-    /// state is written once per block rather than once per batch; after a crash, numbering resumes here.
+    /// Auto-numbered ids below this may have been handed out: the mark of the index's
+    /// <see cref="Indexes.IdAllocator"/>, written once per block of ids rather than once per batch; after a crash,
+    /// numbering resumes here.
     /// </summary>
     [Id(2)] public long IdBlockEnd { get; set; }
 
-    /// <summary>How ids are given.</summary>
+    /// <summary>How ids are given: decided by the first add, and stored before that add's lease is answered.</summary>
     [Id(3)] public IdMode Mode { get; set; }
 }
