@@ -9,7 +9,7 @@ public enum IdMode
     /// <summary>Nothing added yet.</summary>
     Unset,
 
-    /// <summary>The index numbers vectors 0, 1, 2, … in acknowledgement order.</summary>
+    /// <summary>The index numbers vectors 0, 1, 2, … in lease (input) order.</summary>
     Auto,
 
     /// <summary>Callers give every vector its id.</summary>

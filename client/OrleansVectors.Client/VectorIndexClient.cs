@@ -4,7 +4,8 @@ namespace OrleansVectors.Client;
 
 /// <summary>
 /// Index management, ingestion and search against an OrleansVectors cluster. Large inputs are cut into batches
-/// that fit a message; adds are acknowledged batch by batch (a failed batch leaves the ones before it added).
+/// that fit a message; adds are acknowledged batch by batch, several in flight (a failed add leaves the acknowledged batches added;
+/// <see cref="AddIncompleteException.StoredRows"/> lists them).
 /// Thread-safe.
 /// </summary>
 public sealed partial class VectorIndexClient(IGrainFactory grains)

@@ -10,7 +10,7 @@ public sealed record IndexSpec
     /// <summary>How vectors are compared (default L2).</summary>
     [Id(1)] public VectorMetric Metric { get; init; } = VectorMetric.L2;
 
-    /// <summary>The faiss index-factory string of every shard (default "Flat"); ids are mapped by the shard, so no "IDMap" prefix.</summary>
+    /// <summary>The faiss index-factory string of every shard (default "Flat"); shards keep global ids: a string that keeps ids itself (an IDMap prefix, IVF) is used as is, any other under an IDMap.</summary>
     [Id(2)] public string Factory { get; init; } = "Flat";
 
     /// <summary>Number of shards, 1 to <see cref="Limits.MaxShards"/> (default 1).</summary>
