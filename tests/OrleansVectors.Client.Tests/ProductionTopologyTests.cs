@@ -8,7 +8,7 @@ namespace OrleansVectors.Client.Tests;
 /// The production topology without Kubernetes: silo processes clustered through Azure Table storage and keeping
 /// everything durable in blobs (both on Azurite), and a client that finds the gateways in the membership table.
 /// </summary>
-[Collection(AzuriteServer.Name)]
+[Collection(FailoverRuns.Name)]
 public sealed class ProductionTopologyTests(AzuriteFixture azurite, ITestOutputHelper output)
 {
     private const int D = 32;
