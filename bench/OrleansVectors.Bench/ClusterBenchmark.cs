@@ -1,13 +1,7 @@
-using System.Diagnostics;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using OrleansVectors.Client;
-using OrleansVectors.Client.Hosting;
-using OrleansVectors.GrainInterfaces;
 using OrleansVectors.Grains.Hosting;
 using OrleansVectors.Inference.Engines;
-using OrleansVectors.Inference.Faiss;
 
 namespace OrleansVectors.Bench;
 

@@ -1,11 +1,5 @@
-using System.Diagnostics;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using OrleansVectors.Client;
-using OrleansVectors.Client.Hosting;
 using OrleansVectors.Connections;
-using OrleansVectors.GrainInterfaces;
-using OrleansVectors.Inference.Faiss;
 
 namespace OrleansVectors.Bench;
 

@@ -1,16 +1,10 @@
-using System.Diagnostics;
 using Azure.Storage.Blobs;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using OrleansVectors.Client;
-using OrleansVectors.Client.Hosting;
-using OrleansVectors.GrainInterfaces;
 using OrleansVectors.Grains.Durability;
 using OrleansVectors.Grains.Hosting;
 using OrleansVectors.Grains.Storage;
 using OrleansVectors.Grains.Topology;
-using OrleansVectors.Inference.Faiss;
 
 namespace OrleansVectors.Bench;
 

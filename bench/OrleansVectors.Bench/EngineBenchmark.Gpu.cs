@@ -1,9 +1,7 @@
-using System.Diagnostics;
 using ILGPU;
 using ILGPU.Runtime;
 using ILGPU.Runtime.Cuda;
 using OrleansVectors.Inference.Engines;
-using OrleansVectors.Inference.Faiss;
 
 namespace OrleansVectors.Bench;
 

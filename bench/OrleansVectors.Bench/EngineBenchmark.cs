@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using OrleansVectors.Inference.Engines;
-using OrleansVectors.Inference.Faiss;
 
 namespace OrleansVectors.Bench;
 

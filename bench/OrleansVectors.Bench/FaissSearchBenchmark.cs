@@ -1,8 +1,6 @@
-using System.Diagnostics;
 using static OrleansVectors.Bench.Measurements;
 using System.Runtime.InteropServices;
 using System.Text.Json;
-using OrleansVectors.Inference.Faiss;
 
 namespace OrleansVectors.Bench;
 

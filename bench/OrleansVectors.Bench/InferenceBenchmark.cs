@@ -2,7 +2,6 @@ using static OrleansVectors.Bench.Measurements;
 using System.Runtime.InteropServices;
 using OrleansVectors.Inference;
 using OrleansVectors.Inference.Distances;
-using OrleansVectors.Inference.Faiss;
 using OrleansVectors.Inference.Knn;
 using TorchSharp;
 using static TorchSharp.torch;

@@ -1,9 +1,4 @@
-using System.Diagnostics;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using OrleansVectors.Client;
-using OrleansVectors.GrainInterfaces;
-using OrleansVectors.Inference.Faiss;
 
 namespace OrleansVectors.Bench;
 

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace OrleansVectors.Bench;
 
 /// <summary>Timing and data shared by the benchmarks.</summary>

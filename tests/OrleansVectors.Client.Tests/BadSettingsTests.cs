@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using Microsoft.Extensions.Options;
-using OrleansVectors.Client.Hosting;
 
 namespace OrleansVectors.Client.Tests;
 

@@ -1,4 +1,3 @@
-using OrleansVectors.GrainInterfaces;
 using OrleansVectors.Inference;
 using OrleansVectors.Inference.Models;
 using static TorchSharp.torch;

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace OrleansVectors.Client.Tests;
 
 /// <summary>

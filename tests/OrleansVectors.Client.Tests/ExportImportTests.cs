@@ -1,6 +1,3 @@
-using OrleansVectors.GrainInterfaces;
-using OrleansVectors.Inference.Faiss;
-
 namespace OrleansVectors.Client.Tests;
 
 /// <summary>An index exported to one faiss file and imported from one, through the cluster.</summary>

@@ -1,6 +1,4 @@
 using OrleansVectors.Cli;
-using OrleansVectors.GrainInterfaces;
-using OrleansVectors.Inference.Faiss;
 using Xunit.Abstractions;
 
 namespace OrleansVectors.Client.Tests;

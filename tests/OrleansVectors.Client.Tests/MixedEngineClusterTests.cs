@@ -1,6 +1,4 @@
-using OrleansVectors.GrainInterfaces;
 using OrleansVectors.Inference.Engines;
-using OrleansVectors.Inference.Faiss;
 
 namespace OrleansVectors.Client.Tests;
 

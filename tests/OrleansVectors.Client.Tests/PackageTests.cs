@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using OrleansVectors.Inference.Faiss;
 
 namespace OrleansVectors.Client.Tests;
 

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using OrleansVectors.GrainInterfaces;
 using Xunit.Abstractions;
 
 namespace OrleansVectors.Client.Tests;

@@ -1,5 +1,3 @@
-using OrleansVectors.GrainInterfaces;
-
 namespace OrleansVectors.Client.Tests;
 
 /// <summary>The client cuts queries whose replies would pass the message budget into calls whose replies fit.</summary>

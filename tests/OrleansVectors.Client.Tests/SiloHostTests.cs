@@ -2,9 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
-using OrleansVectors.Client.Hosting;
 using OrleansVectors.Connections;
-using OrleansVectors.GrainInterfaces;
 
 namespace OrleansVectors.Client.Tests;
 

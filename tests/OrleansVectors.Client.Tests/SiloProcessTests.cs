@@ -1,5 +1,3 @@
-using OrleansVectors.GrainInterfaces;
-
 namespace OrleansVectors.Client.Tests;
 
 /// <summary>Silo processes stopped and started again on the same data folder (the file store) lose nothing: vectors, nor k-means results.</summary>

@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using Microsoft.Extensions.Hosting;
 using OrleansVectors.Cli;
-using OrleansVectors.Client.Hosting;
 
 namespace OrleansVectors.Client.Tests;
 

@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using OrleansVectors.GrainInterfaces;
-
 namespace OrleansVectors.Client.Tests;
 
 /// <summary>The command-line tool as a process.</summary>

@@ -1,6 +1,4 @@
 using Orleans.TestingHost;
-using OrleansVectors.GrainInterfaces;
-using OrleansVectors.Grains.Hosting;
 
 namespace OrleansVectors.Grains.Tests;
 

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using OrleansVectors.GrainInterfaces;
 
 namespace OrleansVectors.Grains.Tests;
 

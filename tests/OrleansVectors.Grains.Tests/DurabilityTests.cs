@@ -1,8 +1,3 @@
-using OrleansVectors.GrainInterfaces;
-using OrleansVectors.Grains.Durability;
-using OrleansVectors.Grains.Hosting;
-using OrleansVectors.Grains.Storage;
-
 namespace OrleansVectors.Grains.Tests;
 
 /// <summary>

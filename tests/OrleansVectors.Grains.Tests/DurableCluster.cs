@@ -1,7 +1,4 @@
 using Orleans.TestingHost;
-using OrleansVectors.GrainInterfaces;
-using OrleansVectors.Grains.Hosting;
-using OrleansVectors.Grains.Storage;
 using OrleansVectors.Grains.Topology;
 
 namespace OrleansVectors.Grains.Tests;

@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using OrleansVectors.GrainInterfaces;
-using OrleansVectors.Grains.Hosting;
 using OrleansVectors.Grains.Topology;
 
 namespace OrleansVectors.Grains.Tests;

@@ -1,6 +1,3 @@
-using OrleansVectors.GrainInterfaces;
-using OrleansVectors.Inference.Faiss;
-
 namespace OrleansVectors.Grains.Tests;
 
 /// <summary>Cluster results equal one faiss index over the same vectors.</summary>

@@ -1,7 +1,3 @@
-using OrleansVectors.GrainInterfaces;
-using OrleansVectors.Grains.Hosting;
-using OrleansVectors.Inference.Faiss;
-
 namespace OrleansVectors.Grains.Tests;
 
 /// <summary>Every family of the factory grammar works as a cluster spec: created, trained where it must be, filled, searched, restarted.</summary>

@@ -1,5 +1,3 @@
-using OrleansVectors.GrainInterfaces;
-
 namespace OrleansVectors.Grains.Tests;
 
 /// <summary>Adds through the ingest front the way the client library does: ids leased for the whole input first.</summary>

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using OrleansVectors.Grains.Hosting;
 using OrleansVectors.Inference.Engines;
 
 namespace OrleansVectors.Grains.Tests;

@@ -1,6 +1,4 @@
-using OrleansVectors.GrainInterfaces;
 using OrleansVectors.Inference;
-using OrleansVectors.Inference.Faiss;
 using OrleansVectors.Inference.Models;
 using static TorchSharp.torch;
 

@@ -1,5 +1,3 @@
-using OrleansVectors.Grains.Storage;
-
 namespace OrleansVectors.Grains.Tests;
 
 public sealed class PartsReadStreamTests

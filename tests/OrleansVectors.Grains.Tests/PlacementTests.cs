@@ -1,6 +1,5 @@
 using System.Net;
 using Orleans.Runtime.Placement;
-using OrleansVectors.Grains.Hosting;
 using OrleansVectors.Grains.Placement;
 
 namespace OrleansVectors.Grains.Tests;

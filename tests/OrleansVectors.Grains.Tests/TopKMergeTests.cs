@@ -1,5 +1,3 @@
-using OrleansVectors.GrainInterfaces;
-
 namespace OrleansVectors.Grains.Tests;
 
 public sealed class TopKMergeTests

@@ -1,8 +1,5 @@
 using System.Text;
-using OrleansVectors.GrainInterfaces;
-using OrleansVectors.Grains.Durability;
 using OrleansVectors.Grains.Indexes;
-using OrleansVectors.Grains.Storage;
 
 namespace OrleansVectors.Grains.Tests.Indexes;
 

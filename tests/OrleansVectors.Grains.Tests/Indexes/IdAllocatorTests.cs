@@ -1,4 +1,3 @@
-using OrleansVectors.GrainInterfaces;
 using OrleansVectors.Grains.Indexes;
 
 namespace OrleansVectors.Grains.Tests.Indexes;

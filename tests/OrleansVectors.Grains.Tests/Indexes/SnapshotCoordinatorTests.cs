@@ -1,8 +1,5 @@
 using Microsoft.Extensions.Logging.Abstractions;
-using OrleansVectors.GrainInterfaces;
-using OrleansVectors.Grains.Durability;
 using OrleansVectors.Grains.Indexes;
-using OrleansVectors.Grains.Storage;
 
 namespace OrleansVectors.Grains.Tests.Indexes;
 

@@ -1,11 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
-using OrleansVectors.GrainInterfaces;
-using OrleansVectors.Grains.Durability;
 using OrleansVectors.Grains.Models;
 using OrleansVectors.Grains.Shards;
-using OrleansVectors.Grains.Storage;
 using OrleansVectors.Grains.Threading;
-using OrleansVectors.Inference.Faiss;
 
 namespace OrleansVectors.Grains.Tests.Shards;
 

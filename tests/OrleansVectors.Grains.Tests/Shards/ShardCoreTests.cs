@@ -1,7 +1,4 @@
-using OrleansVectors.GrainInterfaces;
-using OrleansVectors.Grains.Durability;
 using OrleansVectors.Grains.Shards;
-using OrleansVectors.Grains.Storage;
 
 namespace OrleansVectors.Grains.Tests.Shards;
 

@@ -1,5 +1,4 @@
 using OrleansVectors.Inference.Engines;
-using OrleansVectors.Inference.Faiss;
 
 namespace OrleansVectors.Inference.Tests.Engines;
 

@@ -1,5 +1,4 @@
 using OrleansVectors.Inference.Engines;
-using OrleansVectors.Inference.Tests.Support;
 
 namespace OrleansVectors.Inference.Tests.Engines;
 

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Text;
-using OrleansVectors.Inference.Faiss;
 
 namespace OrleansVectors.Inference.Tests.Faiss;
 

@@ -1,5 +1,3 @@
-using OrleansVectors.Inference.Faiss;
-
 namespace OrleansVectors.Inference.Tests.Faiss;
 
 /// <summary>Which factory strings keep caller ids, and the string an index of global ids (a cluster's shard) is built from.</summary>

@@ -1,5 +1,3 @@
-using OrleansVectors.Inference.Faiss;
-
 namespace OrleansVectors.Inference.Tests.Faiss;
 
 /// <summary>Every bad input gets a specific exception before faiss sees it, and leaves the index as it was.</summary>

@@ -1,5 +1,3 @@
-using OrleansVectors.Inference.Faiss;
-
 namespace OrleansVectors.Inference.Tests.Faiss;
 
 /// <summary>

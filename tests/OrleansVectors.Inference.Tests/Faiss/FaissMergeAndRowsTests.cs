@@ -1,5 +1,3 @@
-using OrleansVectors.Inference.Faiss;
-
 namespace OrleansVectors.Inference.Tests.Faiss;
 
 /// <summary>Reading stored rows back in order, merging indexes, serializing with headroom and reading from a stream.</summary>

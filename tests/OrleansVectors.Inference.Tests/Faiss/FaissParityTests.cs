@@ -1,6 +1,3 @@
-using OrleansVectors.Inference.Faiss;
-using OrleansVectors.Inference.Tests.Support;
-
 namespace OrleansVectors.Inference.Tests.Faiss;
 
 /// <summary>

@@ -1,5 +1,3 @@
-using OrleansVectors.Inference.Distances;
-using OrleansVectors.Inference.Tests.Support;
 using static TorchSharp.torch;
 
 namespace OrleansVectors.Inference.Tests.Inference;

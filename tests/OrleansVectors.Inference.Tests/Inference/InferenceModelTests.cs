@@ -1,6 +1,4 @@
-using OrleansVectors.Inference.Distances;
 using OrleansVectors.Inference.Knn;
-using OrleansVectors.Inference.Tests.Support;
 using TorchSharp;
 using static TorchSharp.torch;
 

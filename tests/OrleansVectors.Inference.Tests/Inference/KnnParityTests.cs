@@ -1,7 +1,4 @@
-using OrleansVectors.Inference.Distances;
-using OrleansVectors.Inference.Faiss;
 using OrleansVectors.Inference.Knn;
-using OrleansVectors.Inference.Tests.Support;
 using static TorchSharp.torch;
 
 namespace OrleansVectors.Inference.Tests.Inference;

@@ -1,6 +1,3 @@
-using OrleansVectors.Inference.Distances;
-using OrleansVectors.Inference.Tests.Support;
-
 namespace OrleansVectors.Inference.Tests.Inference;
 
 public sealed class MatchFinderTests

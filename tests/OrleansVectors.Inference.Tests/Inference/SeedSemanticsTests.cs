@@ -1,7 +1,5 @@
-using OrleansVectors.Inference.Distances;
 using OrleansVectors.Inference.Knn;
 using OrleansVectors.Inference.Models;
-using OrleansVectors.Inference.Tests.Support;
 using static TorchSharp.torch;
 
 namespace OrleansVectors.Inference.Tests.Inference;

@@ -1,5 +1,4 @@
 using OrleansVectors.Inference.Models;
-using OrleansVectors.Inference.Tests.Support;
 using static TorchSharp.torch;
 
 namespace OrleansVectors.Inference.Tests.Inference;
