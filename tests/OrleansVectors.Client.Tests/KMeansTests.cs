@@ -40,6 +40,38 @@ public sealed class KMeansTests(ClusterFixture fixture, ITestOutputHelper output
         Assert.Equal(local.Assignments.GroupBy(a => a).ToDictionary(g => (int)g.Key, g => (long)g.Count()).OrderBy(p => p.Key).Select(p => p.Value), distributed.Sizes.Where(s => s > 0));
     }
 
+    [Theory]
+    [InlineData("HNSW16")]
+    [InlineData("IVF8,Flat")]
+    public async Task An_index_whose_shards_read_their_vectors_back_clusters_as_Flat_and_one_that_cannot_says_so(string factory)
+    {
+        const int N = 1200, D = 8, K = 5;
+        var data = TestData.Blobs(N, D, 6, seed: 61);
+        var name = $"readback-{factory.Replace(',', '-')}";
+        await _client.DropIndexAsync(name);
+        await _client.CreateIndexAsync(name, new IndexSpec { Dimension = D, ShardCount = 2, Factory = factory });
+        if (factory.StartsWith("IVF", StringComparison.Ordinal))
+        {
+            await fixture.Client.GetGrain<IIndexGrain>(name).TrainAsync(VectorBatch.FromRows(data, D));
+        }
+
+        await _client.AddAsync(name, data, D, batchRows: 400);
+        var options = new FaissKMeansOptions { Iterations = 4, MinPointsPerCentroid = 1, InitialCentroids = data[..(K * D)] };
+        if (factory.StartsWith("HNSW", StringComparison.Ordinal))
+        {
+            // HNSW keeps its vectors in flat storage: read back exactly, the run is faiss's over the same rows
+            var local = FaissClustering.KMeans(data, D, K, options);
+            var clustered = await _client.KMeansAsync(name, K, options);
+            AssertClose(local.Centroids, clustered.Centroids.Values.ToArray(), 1e-4);
+        }
+        else
+        {
+            // IVF lists hold vectors by id, not by position: the run fails and says why
+            var failed = await Assert.ThrowsAsync<KMeansFailedException>(() => _client.KMeansAsync(name, K, options));
+            Assert.Contains("IVF", failed.Message, StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public async Task The_final_objective_is_within_one_percent_of_python_faiss_Kmeans_over_five_seeds()
     {
