@@ -49,8 +49,9 @@ public sealed partial class IndexGrain
                     $"Index '{Name}' exists with a spec other than the one saved as '{name}'; drop it first, or load into another index.");
             }
 
-            var loaded = await Snapshots.RestoreAsync(saved);
+            // numbering moves past the saved ids first: a restore that then fails costs skipped ids, never reused ones
             await Ids.AdvanceAsync(saved.NextId, saved.Mode);
+            var loaded = await Snapshots.RestoreAsync(saved);
             LogLoaded(Name, name, loaded.Count);
             return loaded.ToInfo();
         });

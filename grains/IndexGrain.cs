@@ -235,9 +235,9 @@ public sealed partial class IndexGrain(
             if (perSilo > options.Value.CreateMemoryBudget)
             {
                 throw new ArgumentException(
-                    $"The factory string '{spec.Factory}' takes about {layout.CreateBytes / (1 << 20):N0} MiB per shard as soon as it is created: " +
-                    $"{perSilo / (1 << 20):N0} MiB on each of {silos} silo(s) for {spec.ShardCount} shards, past the budget of " +
-                    $"{options.Value.CreateMemoryBudget / (1 << 20):N0} MiB per silo (OrleansVectors:CreateMemoryBudget). Use fewer IVF lists or shards.");
+                    $"The factory string '{spec.Factory}' takes about {layout.CreateBytes / Limits.BytesPerMiB:N0} MiB per shard as soon as it is created: " +
+                    $"{perSilo / Limits.BytesPerMiB:N0} MiB on each of {silos} silo(s) for {spec.ShardCount} shards, past the budget of " +
+                    $"{options.Value.CreateMemoryBudget / Limits.BytesPerMiB:N0} MiB per silo (OrleansVectors:CreateMemoryBudget). Use fewer IVF lists or shards.");
             }
 
             FaissIndex.Create(spec.Dimension, factory, ShardTopology.FaissMetricOf(spec.Metric)).Dispose();
@@ -253,11 +253,13 @@ public sealed partial class IndexGrain(
         }
 
         // the state first: shards that activate read their spec and generation from it
+        // the old generation's allocator and coordinator go with the old spec, before a reentrant lease can see the new
+        // one (an allocator built from the old mark during the write would hand out ids the new one hands out again)
         await PersistAsync(s =>
         {
             (s.Spec, s.Generation, s.IdBlockEnd, s.Mode) = (spec, Guid.NewGuid(), 0, IdMode.Unset);
+            (_ids, _snapshots) = (null, null);
         });
-        (_ids, _snapshots) = (null, null);
         var topology = RequireTopology();
         await topology.FanOutAsync(GrainFactory, async (shard, _, _) =>
         {

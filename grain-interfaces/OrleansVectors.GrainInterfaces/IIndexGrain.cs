@@ -55,7 +55,7 @@ public interface IIndexGrain : IGrainWithStringKey
 
     /// <summary>
     /// Snapshots every shard and commits a new version (the manifest write is the commit); the logs it covers are
-    /// then truncated and versions beyond the retention count deleted. Searches and adds keep running meanwhile.
+    /// then truncated and versions beyond the retention count deleted. Searches keep running meanwhile; a shard's adds wait while it writes its own snapshot.
     /// </summary>
     [Alias("Snapshot"), ResponseTimeout("00:05:00")]
     Task<SnapshotInfo> SnapshotAsync();

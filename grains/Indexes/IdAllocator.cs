@@ -132,7 +132,8 @@ internal sealed class IdAllocator
 
     /// <summary>
     /// Stores the mark at the next unused id, giving back the rest of the block so that numbering stays dense after
-    /// a graceful stop. Safe at any time: a later lease stores a new mark before it hands out more ids.
+    /// a graceful stop. Safe at any time: the lower mark counts as stored before it is written, so a lease meanwhile
+    /// waits for a mark that covers it.
     /// </summary>
     public Task GiveBackUnusedAsync() => WriteAsync(stored => _next < stored.BlockEnd ? new IdWatermark(_next, _mode) : null);
 
@@ -198,6 +199,16 @@ internal sealed class IdAllocator
 
             if (mark is { } write)
             {
+                var lowering = write.BlockEnd < _stored.BlockEnd;
+                if (lowering)
+                {
+                    // a lease during the write must not count the higher mark as covering it
+                    lock (_sync)
+                    {
+                        _stored = write;
+                    }
+                }
+
                 await _persist(write);
                 lock (_sync)
                 {

@@ -47,7 +47,7 @@ public interface IShardGrain : IGrainWithStringKey
     [Alias("Describe"), ReadOnly]
     Task<ShardDescription> DescribeAsync();
 
-    /// <summary>Writes the shard's snapshot to <paramref name="blob"/> and starts a new log segment; searches and adds go on meanwhile.</summary>
+    /// <summary>Writes the shard's snapshot to <paramref name="blob"/> and starts a new log segment; searches go on meanwhile, adds wait for it.</summary>
     [Alias("Snapshot"), ResponseTimeout("00:02:00")]
     Task<ShardSnapshotInfo> SnapshotAsync(Guid generation, string blob);
 

@@ -226,7 +226,18 @@ internal sealed partial class ShardCore
             // the previous change's failure is reported to its own caller
         }
 
-        await logged.ConfigureAwait(false);
+        try
+        {
+            await logged.ConfigureAwait(false);
+        }
+        catch
+        {
+            // a write that failed may still have reached storage (a blob append that timed out after it committed):
+            // whether the log holds this change is unknown, so memory is rebuilt from the log before the next change
+            _needsReload = true;
+            throw;
+        }
+
         try
         {
             await RunOnFaissWorkerAsync(() =>

@@ -31,6 +31,11 @@ internal sealed partial class ShardCore
         {
             EnsureCurrent(state);
             await DrainAppliedAsync().ConfigureAwait(false);
+            if (_needsReload)
+            {
+                // a snapshot is a prefix of the log: memory that a failed change set apart from the log is not one
+                throw new InvalidOperationException($"Shard {name} must reload from its log before it can snapshot (a change failed after it was logged).");
+            }
 
             // everything logged so far is in faiss and in segments below logFrom; the snapshot covers exactly that.
             var logFrom = await state.Log.RollAsync().ConfigureAwait(false);

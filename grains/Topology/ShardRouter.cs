@@ -31,7 +31,7 @@ public sealed class ShardRouter
     /// <summary>
     /// The home shard of an id. Ids are taken in aligned blocks of <see cref="ShardCount"/>, and each block is
     /// rotated by a hash of its number: a run of consecutive ids (an index's own numbering, or consecutive caller ids)
-    /// spreads evenly to within one id per shard (a partial block at either end), and ids with a stride (every tenth,
+    /// spreads evenly to within two ids per shard (a partial block at either end), and ids with a stride (every tenth,
     /// multiples of the shard count) spread as hashed.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="id"/> is negative.</exception>

@@ -42,9 +42,6 @@ public sealed class ShardTopology(ShardMap map)
     /// <summary>Which shard each vector of an add goes to.</summary>
     public ShardRouter Router { get; } = new(map.Spec.ShardCount);
 
-    /// <summary>A new, empty faiss index of a shard.</summary>
-    public FaissIndex CreateFaissIndex() => FaissIndex.Create(Spec.Dimension, FaissFactory, FaissMetric);
-
     /// <summary>
     /// Calls every shard, at most <see cref="FanOutPolicy.MaxConcurrency"/> at once, each within
     /// <see cref="FanOutPolicy.Timeout"/> (its cancellation token fires then too). A shard of another generation
