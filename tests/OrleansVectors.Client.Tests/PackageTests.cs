@@ -41,6 +41,12 @@ public sealed class PackageTests
                 Assert.Contains(inference.Entries, e => e.FullName == "runtimes/linux-x64/native/libovfaiss.so");
             }
 
+            // what a client references is managed code only, loadable on any architecture
+            foreach (var package in new[] { "OrleansVectors.Abstractions", "OrleansVectors.Connections", "OrleansVectors.GrainInterfaces", "OrleansVectors.Client" })
+            {
+                Assert.True(IsAnyCpu(Path.Combine(feed, $"{package}.{version}.nupkg"), package), $"{package}.dll is not AnyCPU");
+            }
+
             await RunAsync(root, "dotnet", "build", "samples/OrleansVectors.Sample", "-c", "Release", "-o", output, $"-p:OrleansVectorsFeed={feed}", $"-p:OrleansVectorsVersion={version}", "--nologo");
 
             var deps = await File.ReadAllTextAsync(Path.Combine(output, "OrleansVectors.Sample.deps.json"));
@@ -93,6 +99,23 @@ public sealed class PackageTests
     }
 
     private static float[][] RowsOf(float[] values) => [.. values.Chunk(D)];
+
+    private static bool IsAnyCpu(string nupkg, string assembly)
+    {
+        using var archive = System.IO.Compression.ZipFile.OpenRead(nupkg);
+        using var copy = new MemoryStream();
+        using (var dll = archive.GetEntry($"lib/net10.0/{assembly}.dll")!.Open())
+        {
+            dll.CopyTo(copy);
+        }
+
+        copy.Position = 0;
+        using var pe = new System.Reflection.PortableExecutable.PEReader(copy);
+        var headers = pe.PEHeaders;
+        return headers.CoffHeader.Machine == System.Reflection.PortableExecutable.Machine.I386
+            && (headers.CorHeader!.Flags & System.Reflection.PortableExecutable.CorFlags.ILOnly) != 0
+            && (headers.CorHeader.Flags & System.Reflection.PortableExecutable.CorFlags.Requires32Bit) == 0;
+    }
 
     private static async Task<JsonElement> ExpectAsync(HttpStatusCode status, Task<HttpResponseMessage> call)
     {

@@ -19,7 +19,12 @@ public static class ClusterConnectionExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(configSectionPath);
-        builder.Services.AddOptions<ClusterConnectionOptions>().BindConfiguration(configSectionPath).ValidateOnStart();
+        // the binder appends a configured list to the default one: start from none, default only when none is configured
+        builder.Services.AddOptions<ClusterConnectionOptions>()
+            .Configure(o => o.GatewayPorts = [])
+            .BindConfiguration(configSectionPath)
+            .PostConfigure(o => o.GatewayPorts = o.GatewayPorts.Count == 0 ? [ClusterConnectionOptions.DefaultGatewayPort] : o.GatewayPorts)
+            .ValidateOnStart();
 
         // the membership provider is chosen now, as the client is built; the values come from the validated options
         var section = builder.Configuration.GetSection(configSectionPath);

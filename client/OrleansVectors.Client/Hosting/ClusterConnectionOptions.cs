@@ -15,8 +15,11 @@ public sealed class ClusterConnectionOptions : ClusterSettings
     /// <summary>The configuration section a client's connection is bound from by default.</summary>
     public const string SectionName = "OrleansVectors:Cluster";
 
-    /// <summary>The gateways' loopback ports (<see cref="ClusteringKind.Localhost"/>).</summary>
-    public IList<int> GatewayPorts { get; set; } = [30000];
+    /// <summary>The gateway port of a local cluster's first silo, the silo's own default.</summary>
+    public const int DefaultGatewayPort = 30000;
+
+    /// <summary>The gateways' loopback ports (<see cref="ClusteringKind.Localhost"/>; default <see cref="DefaultGatewayPort"/>).</summary>
+    public IList<int> GatewayPorts { get; set; } = [DefaultGatewayPort];
 
     /// <summary>The key the silos require (OrleansVectors:ApiKey), if they do.</summary>
     public string? ApiKey { get; set; }
