@@ -29,9 +29,19 @@ builder.Services.AddSingleton<IValidateOptions<SiloSettings>, SiloSettingsValida
 // configuration; every value they use is read from the validated IOptions<SiloSettings> when the host starts, so a
 // setting that breaks its rule stops the silo at start with the setting's name and the rule.
 var section = builder.Configuration.GetSection(SiloSettings.SectionName);
-var clustering = section.GetValue(nameof(SiloSettings.Clustering), ClusteringKind.Localhost);
+ClusteringKind clustering;
+bool kubernetes;
+try
+{
+    clustering = section.GetValue(nameof(SiloSettings.Clustering), ClusteringKind.Localhost);
+    kubernetes = section.GetValue<bool>(nameof(SiloSettings.KubernetesHosting));
+}
+catch (InvalidOperationException e)
+{
+    return BadSettings.Report(e);
+}
+
 var blobStorage = !string.IsNullOrWhiteSpace(section[nameof(SiloSettings.StorageConnectionString)]);
-var kubernetes = section.GetValue<bool>(nameof(SiloSettings.KubernetesHosting));
 
 // the HTTP endpoints start beside the silo, not after it: liveness answers while the silo joins its cluster
 builder.Services.Configure<HostOptions>(o => (o.ShutdownTimeout, o.ServicesStartConcurrently) = (TimeSpan.FromSeconds(30), true));
@@ -111,17 +121,16 @@ try
 }
 catch (OptionsValidationException e)
 {
-    // a setting that breaks its rule: one line per failure, naming the section and the setting, and no stack trace
-    var name = e.OptionsType == typeof(SiloSettings) ? SiloSettings.SectionName
-        : e.OptionsType == typeof(OrleansVectorsOptions) ? OrleansVectorsOptions.SectionName
-        : e.OptionsType.Name;
-    Console.Error.WriteLine($"Invalid settings in {name}: the silo did not start.");
-    foreach (var failure in e.Failures)
-    {
-        Console.Error.WriteLine($"  {name}:{failure}");
-    }
-
-    return 2;
+    return BadSettings.Report(e);
+}
+catch (AggregateException e) when (e.InnerExceptions.All(inner => inner is OptionsValidationException))
+{
+    // several options types broke their rules at once
+    return e.InnerExceptions.Cast<OptionsValidationException>().Select(BadSettings.Report).Max();
+}
+catch (InvalidOperationException e) when (BadSettings.IsConversion(e))
+{
+    return BadSettings.Report(e);
 }
 
 static SiloSettings Settings(IServiceProvider services) => services.GetRequiredService<IOptions<SiloSettings>>().Value;

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using OrleansVectors.Inference.Faiss;
 
 namespace OrleansVectors.Cli;
 
@@ -57,7 +58,8 @@ internal sealed class CommandRunner(ConnectionOptions connection, ClusterConnect
         }
         catch (Exception e) when (e is ArgumentException or OptionsValidationException or InvalidOperationException or IndexNotFoundException or ShardUnavailableException
             or IOException or InvalidDataException or FormatException or TimeoutException or OrleansException or UnauthorizedAccessException
-            or ReplyTooLargeException or AddIncompleteException or KMeansFailedException or OperationCanceledException)
+            or ReplyTooLargeException or AddIncompleteException or KMeansFailedException or OperationCanceledException
+            or StaleGenerationException or ShardLostException or FaissException or NotSupportedException)
         {
             // one line, no stack trace: these are the cluster's and the input's answers, not the tool's bugs
             AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {e.Message}");

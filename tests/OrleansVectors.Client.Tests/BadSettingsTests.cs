@@ -34,6 +34,11 @@ public sealed class BadSettingsTests
         { "OrleansVectors:RetainSnapshots", "0", "OrleansVectors:RetainSnapshots", "between 1 and 1000" },
         { "OrleansVectors:RestoreWait", "00:00:00", "OrleansVectors:RestoreWait", "between 00:00:00 exclusive and 01:00:00" },
         { "OrleansVectors:SearchEngine", "9", "OrleansVectors:SearchEngine", "must be Auto, Faiss, Cpu or Gpu" },
+
+        // values that are not of their setting's type
+        { "Silo:Clustering", "Azure", "Silo:Clustering", "Failed to convert configuration value" },
+        { "Silo:GatewayPort", "abc", "Silo:GatewayPort", "Failed to convert configuration value" },
+        { "OrleansVectors:RestoreWait", "5s", "OrleansVectors:RestoreWait", "Failed to convert configuration value" },
     };
 
     [Theory]

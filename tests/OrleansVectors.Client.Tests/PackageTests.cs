@@ -13,6 +13,9 @@ public sealed class PackageTests
 {
     private const int D = 16;
 
+    /// <summary>Builds that leave no MSBuild node or compiler server behind, holding this test's output pipes.</summary>
+    private static readonly string[] Isolated = ["-nodeReuse:false", "-p:UseSharedCompilation=false"];
+
     /// <summary>What a service that only calls the cluster must not carry.</summary>
     private static readonly string[] Forbidden = ["TorchSharp", "libtorch", "ILGPU", "libovfaiss"];
 
@@ -29,7 +32,7 @@ public sealed class PackageTests
         try
         {
             var configuration = AppContext.BaseDirectory.Contains("/Release/", StringComparison.Ordinal) ? "Release" : "Debug";
-            await RunAsync(root, "dotnet", "pack", "OrleansVectors.sln", "-c", configuration, "--no-build", "-o", feed, $"-p:Version={version}", "--nologo");
+            await RunAsync(root, "dotnet", ["pack", "OrleansVectors.sln", "-c", configuration, "--no-build", "-o", feed, $"-p:Version={version}", "--nologo", .. Isolated]);
             string[] packages = ["OrleansVectors.Abstractions", "OrleansVectors.Connections", "OrleansVectors.GrainInterfaces", "OrleansVectors.Client", "OrleansVectors.Client.Inference", "OrleansVectors.Inference", "OrleansVectors.Server"];
             foreach (var package in packages)
             {
@@ -47,7 +50,7 @@ public sealed class PackageTests
                 Assert.True(IsAnyCpu(Path.Combine(feed, $"{package}.{version}.nupkg"), package), $"{package}.dll is not AnyCPU");
             }
 
-            await RunAsync(root, "dotnet", "build", "samples/OrleansVectors.Sample", "-c", "Release", "-o", output, $"-p:OrleansVectorsFeed={feed}", $"-p:OrleansVectorsVersion={version}", "--nologo");
+            await RunAsync(root, "dotnet", ["build", "samples/OrleansVectors.Sample", "-c", "Release", "-o", output, $"-p:OrleansVectorsFeed={feed}", $"-p:OrleansVectorsVersion={version}", "--nologo", .. Isolated]);
 
             var deps = await File.ReadAllTextAsync(Path.Combine(output, "OrleansVectors.Sample.deps.json"));
             Assert.Contains($"OrleansVectors.Client/{version}", deps, StringComparison.Ordinal);
@@ -149,7 +152,7 @@ public sealed class PackageTests
         }
     }
 
-    private static async Task RunAsync(string directory, string program, params string[] arguments)
+    private static async Task RunAsync(string directory, string program, string[] arguments)
     {
         using var process = new ChildProcess(program, arguments, directory);
         var code = await process.WaitForExitAsync(TimeSpan.FromMinutes(5));

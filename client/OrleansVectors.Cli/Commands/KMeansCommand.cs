@@ -27,6 +27,7 @@ internal static class KMeansCommand
                 MaxPointsPerCentroid = parseResult.GetValue(maxPoints),
                 MinPointsPerCentroid = parseResult.GetValue(minPoints),
             };
+            options.Validate(); // before connecting: a bad option is the command line's error, not the cluster's
             var client = await cluster.ConnectAsync();
             var stopwatch = Stopwatch.StartNew();
             if (parseResult.GetValue(json))
