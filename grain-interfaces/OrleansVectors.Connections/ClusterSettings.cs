@@ -52,6 +52,26 @@ public abstract class ClusterSettings : IValidatableObject
             yield return new ValidationResult(
                 "must be set with AzureTable clustering: the membership table is kept in that storage account", [nameof(StorageConnectionString)]);
         }
+
+        if (!string.IsNullOrWhiteSpace(StorageConnectionString) && ConnectionStringProblem(StorageConnectionString) is { } problem)
+        {
+            // parsed now, so a malformed string stops the host at start rather than at the first table or blob call
+            yield return new ValidationResult($"must be an Azure Storage connection string ({problem})", [nameof(StorageConnectionString)]);
+        }
+    }
+
+    /// <summary>Why the Azure SDK refuses <paramref name="connectionString"/>, or null when it parses (nothing is contacted).</summary>
+    private static string? ConnectionStringProblem(string connectionString)
+    {
+        try
+        {
+            _ = new TableServiceClient(connectionString);
+            return null;
+        }
+        catch (Exception e) when (e is FormatException or ArgumentException or InvalidOperationException)
+        {
+            return e.Message;
+        }
     }
 
     /// <summary>Sets the cluster and service ids on Orleans' options.</summary>

@@ -25,6 +25,7 @@ public sealed class BadSettingsTests
         { "Silo:Clustering", "AzureTable", "Silo:StorageConnectionString", "must be set with AzureTable clustering" },
         { "Silo:Clustering", "7", "Silo:Clustering", "must be Localhost or AzureTable" },
         { "Silo:ServiceId", "", "Silo:ServiceId", "must not be empty" },
+        { "Silo:StorageConnectionString", "not-a-connection-string", "Silo:StorageConnectionString", "must be an Azure Storage connection string" },
 
         // TLS (TlsCertificateFiles)
         { "Silo:Tls:Enabled", "true", "Silo:Tls:CertificateFile", "must name a PEM file when Tls:Enabled is true" },

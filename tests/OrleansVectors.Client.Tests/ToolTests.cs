@@ -17,9 +17,7 @@ public sealed class ToolTests
         start.Environment["COLUMNS"] = "400";
         var stopwatch = Stopwatch.StartNew();
         using var process = Process.Start(start)!;
-        var output = await process.StandardOutput.ReadToEndAsync();
-        var errors = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
+        var (output, errors) = await WaitForAsync(process, TimeSpan.FromSeconds(60));
 
         Assert.Equal(1, process.ExitCode);
         Assert.True(stopwatch.Elapsed < TimeSpan.FromSeconds(30), $"took {stopwatch.Elapsed}");
@@ -165,10 +163,28 @@ public sealed class ToolTests
         }
 
         using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var errors = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
-        return (process.ExitCode, await output, errors);
+        var (output, errors) = await WaitForAsync(process, TimeSpan.FromSeconds(120));
+        return (process.ExitCode, output, errors);
+    }
+
+    /// <summary>The tool's output once it exits; a tool still running after <paramref name="timeout"/> is killed and fails the test.</summary>
+    private static async Task<(string Output, string Errors)> WaitForAsync(Process process, TimeSpan timeout)
+    {
+        using var deadline = new CancellationTokenSource(timeout);
+        try
+        {
+            var output = process.StandardOutput.ReadToEndAsync(deadline.Token);
+            var errors = process.StandardError.ReadToEndAsync(deadline.Token);
+            await process.WaitForExitAsync(deadline.Token);
+            return (await output, await errors);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
     }
 
     private static async Task<(int Code, string Output)> RunToolAsync(params string[] arguments)
