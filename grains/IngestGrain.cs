@@ -67,7 +67,7 @@ public sealed class IngestGrain : Grain, IIngestGrain
         var requests = parts.Select(part => (
             Part: part,
             Shard: topology.Shard(GrainFactory, part.Shard),
-            Ids: part.Rows.Select(row => ids[row]).ToArray())).ToList();
+            Ids: Array.ConvertAll(part.Rows, row => ids[row]))).ToList();
         var pending = requests;
         var receipts = new List<(BatchPart Part, AddReceipt Receipt)>();
         if (callerIds)
@@ -83,18 +83,6 @@ public sealed class IngestGrain : Grain, IIngestGrain
         return head with { Count = vectors.Count };
 
         Task<AddReceipt> AddPartAsync(IShardGrain shard, BatchPart part, long[] partIds) =>
-            shard.AddAsync(topology.Generation, batchId, RowsOf(vectors, part.Rows), partIds, callerIds);
-    }
-
-    private static VectorBatch RowsOf(VectorBatch vectors, int[] rows)
-    {
-        var width = vectors.Dimension;
-        var values = new float[rows.Length * width];
-        for (var i = 0; i < rows.Length; i++)
-        {
-            vectors.Values.Slice(rows[i] * width, width).CopyTo(values.AsSpan(i * width, width));
-        }
-
-        return VectorBatch.FromRows(values, width);
+            shard.AddAsync(topology.Generation, batchId, vectors.SelectRows(part.Rows), partIds, callerIds);
     }
 }

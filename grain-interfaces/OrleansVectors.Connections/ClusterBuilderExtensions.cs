@@ -27,7 +27,7 @@ public static class ClusterBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(primarySilo);
-        builder.Services.AddOptions<ClusterOptions>().Configure<IOptions<TSettings>>((o, settings) => settings.Value.ApplyIds(o));
+        ConfigureIds<TSettings>(builder.Services);
         if (clustering == ClusteringKind.Localhost)
         {
             builder.UseDevelopmentClustering(membership =>
@@ -61,7 +61,7 @@ public static class ClusterBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(gatewayPorts);
-        builder.Services.AddOptions<ClusterOptions>().Configure<IOptions<TSettings>>((o, settings) => settings.Value.ApplyIds(o));
+        ConfigureIds<TSettings>(builder.Services);
         if (clustering == ClusteringKind.Localhost)
         {
             builder.UseStaticClustering(gateways => gateways.Configure<IOptions<TSettings>>((o, settings) =>
@@ -82,6 +82,11 @@ public static class ClusterBuilderExtensions
         });
         return builder;
     }
+
+    /// <summary>The cluster and service ids, from the validated settings, for silo and client alike.</summary>
+    private static void ConfigureIds<TSettings>(IServiceCollection services)
+        where TSettings : ClusterSettings =>
+        services.AddOptions<ClusterOptions>().Configure<IOptions<TSettings>>((o, settings) => settings.Value.ApplyIds(o));
 
     private static TlsOptions? ToTlsOptions(ClusterSettings settings)
     {

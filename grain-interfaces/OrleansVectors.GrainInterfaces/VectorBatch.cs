@@ -52,4 +52,27 @@ public sealed class VectorBatch
 
         return new VectorBatch(MemoryMarshal.AsBytes(values).ToArray(), values.Length / dimension, dimension);
     }
+
+    /// <summary>A batch of the given rows of this one, in the given order (one copy of their values).</summary>
+    /// <param name="rows">Row numbers, each below <see cref="Count"/>; at least one.</param>
+    /// <exception cref="ArgumentException">No rows.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A row number is out of range.</exception>
+    public VectorBatch SelectRows(ReadOnlySpan<int> rows)
+    {
+        if (rows.IsEmpty)
+        {
+            throw new ArgumentException("At least one row is required.", nameof(rows));
+        }
+
+        var rowBytes = Dimension * sizeof(float);
+        var data = new byte[rows.Length * rowBytes];
+        for (var i = 0; i < rows.Length; i++)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(rows[i], nameof(rows));
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(rows[i], Count, nameof(rows));
+            _data.AsSpan(rows[i] * rowBytes, rowBytes).CopyTo(data.AsSpan(i * rowBytes));
+        }
+
+        return new VectorBatch(data, rows.Length, Dimension);
+    }
 }
