@@ -17,7 +17,7 @@ public sealed partial class IndexGrain
     /// <inheritdoc/>
     public Task<IReadOnlyList<SnapshotInfo>> ListSnapshotsAsync()
     {
-        RequireTopology();
+        RequireMap();
         return Snapshots.ListAsync();
     }
 

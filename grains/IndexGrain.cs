@@ -172,15 +172,15 @@ public sealed partial class IndexGrain(
     }
 
     /// <inheritdoc/>
-    public Task<ShardMap> GetShardMapAsync() => Task.FromResult(RequireTopology().Map);
+    public Task<ShardMap> GetShardMapAsync() => Task.FromResult(RequireMap());
 
     /// <inheritdoc/>
-    public Task<IndexSpec> GetSpecAsync() => Task.FromResult(RequireTopology().Spec);
+    public Task<IndexSpec> GetSpecAsync() => Task.FromResult(RequireMap().Spec);
 
     /// <inheritdoc/>
     public async Task<IdLease> LeaseIdsAsync(Guid leaseId, int count, bool callerIds)
     {
-        RequireTopology();
+        RequireMap();
         var lease = await Ids.LeaseAsync(leaseId, count, callerIds);
         Snapshots.NoteChanged(); // the batch goes to its shards next
         return lease;
@@ -269,8 +269,10 @@ public sealed partial class IndexGrain(
         LogCreated(Name, spec.ShardCount, spec.Factory);
     }
 
-    private ShardTopology RequireTopology() =>
-        state.State.Spec is { } spec ? new ShardTopology(new ShardMap(Name, spec, state.State.Generation)) : throw new IndexNotFoundException(Name);
+    private ShardTopology RequireTopology() => new(RequireMap());
+
+    private ShardMap RequireMap() =>
+        state.State.Spec is { } spec ? new ShardMap(Name, spec, state.State.Generation) : throw new IndexNotFoundException(Name);
 
     private IdAllocator NewIdAllocator(Guid generation) =>
         new(Name, new IdWatermark(state.State.IdBlockEnd, state.State.Mode), ids => PersistIdsAsync(generation, ids), ShardGrain.RememberedBatches);

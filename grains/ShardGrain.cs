@@ -243,11 +243,8 @@ public sealed partial class ShardGrain(
         _snapshotRequested = default;
     }
 
-    private ShardLocation LocationOf(ShardMap map)
-    {
-        var topology = new ShardTopology(map);
-        return new ShardLocation(topology.Index, topology.Generation, ShardNumber, topology.Spec, topology.FaissFactory, topology.FaissMetric);
-    }
+    private ShardLocation LocationOf(ShardMap map) =>
+        new(map.Name, map.Generation, ShardNumber, map.Spec, ShardTopology.FaissFactoryOf(map.Spec), ShardTopology.FaissMetricOf(map.Spec.Metric));
 
     /// <summary>
     /// Calls the core for a change; when the change failed in a way that left memory apart from the log, the

@@ -52,6 +52,12 @@ internal static class StorageLayout
     /// <summary>The folder of one saved snapshot.</summary>
     public static string Saved(string index, string name) => $"indexes/{Escape(index)}/saved/{Escape(name)}/";
 
+    /// <summary>The manifest of one saved snapshot (in its folder, <see cref="Saved"/>).</summary>
+    public static string SavedManifest(string index, string name) => Saved(index, name) + SavedManifestName;
+
+    /// <summary>The file name of a saved snapshot's manifest, in its folder.</summary>
+    public const string SavedManifestName = "manifest.json";
+
     /// <summary>The folder of all saved snapshots of an index.</summary>
     public static string AllSaved(string index) => $"indexes/{Escape(index)}/saved/";
 

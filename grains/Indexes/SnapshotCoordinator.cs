@@ -105,7 +105,7 @@ internal sealed partial class SnapshotCoordinator(
             }
 
             var saved = snapshot with { Name = name, Shards = copies };
-            await store.WriteAsync(folder + "manifest.json", saved.ToJson());
+            await store.WriteAsync(StorageLayout.SavedManifest(Index, name), saved.ToJson());
             LogSaved(Index, name, saved.Count);
             return saved;
         });
@@ -115,7 +115,7 @@ internal sealed partial class SnapshotCoordinator(
     public static async Task<IndexManifest?> ReadSavedAsync(IDurableStore store, string index, string name)
     {
         ArgumentNullException.ThrowIfNull(store);
-        return (await IndexManifest.ReadAsync(store, StorageLayout.Saved(index, name) + "manifest.json"))?.Manifest;
+        return (await IndexManifest.ReadAsync(store, StorageLayout.SavedManifest(index, name)))?.Manifest;
     }
 
     /// <summary>The retained versions of the generation, then the index's saved snapshots.</summary>
@@ -137,11 +137,11 @@ internal sealed partial class SnapshotCoordinator(
             infos.Add(current.ToInfo());
         }
 
-        foreach (var path in (await store.ListAsync(StorageLayout.AllSaved(Index))).Where(p => p.EndsWith("/manifest.json", StringComparison.Ordinal)))
+        foreach (var path in (await store.ListAsync(StorageLayout.AllSaved(Index))).Where(p => p.EndsWith("/" + StorageLayout.SavedManifestName, StringComparison.Ordinal)))
         {
-            if (await store.ReadAsync(path) is { } saved)
+            if (await IndexManifest.ReadAsync(store, path) is { } saved)
             {
-                infos.Add(IndexManifest.Parse(saved.Content, path).ToInfo());
+                infos.Add(saved.Manifest.ToInfo());
             }
         }
 

@@ -82,9 +82,8 @@ internal sealed partial class ShardCore
     {
         var state = Require(generation);
         var embeddings = await models.EmbedAsync(state.Spec, sample).ConfigureAwait(false);
-        var vectors = embeddings.Values.ToArray();
-        var record = new LogRecord(LogRecordKind.Train, Guid.NewGuid(), CallerIds: false, TrainFirst: true, embeddings.Dimension, [], vectors);
-        await ApplyThenLogAsync(state, record, index => index.Train(vectors)).ConfigureAwait(false);
+        var frame = LogRecord.Frame(LogRecordKind.Train, Guid.NewGuid(), callerIds: false, trainFirst: true, embeddings.Dimension, [], embeddings.Values);
+        await ApplyThenLogAsync(state, frame, index => index.Train(embeddings.Values)).ConfigureAwait(false);
     }
 
     /// <summary>Removes ids; returns how many the index held. Completes once logged.</summary>
@@ -96,8 +95,8 @@ internal sealed partial class ShardCore
         var state = Require(generation);
         ArgumentNullException.ThrowIfNull(ids);
         long removed = 0;
-        var record = new LogRecord(LogRecordKind.Remove, Guid.NewGuid(), CallerIds: false, TrainFirst: false, 0, ids, []);
-        await ApplyThenLogAsync(state, record, index =>
+        var frame = LogRecord.Frame(LogRecordKind.Remove, Guid.NewGuid(), callerIds: false, trainFirst: false, 0, ids, []);
+        await ApplyThenLogAsync(state, frame, index =>
         {
             removed = index.Remove(ids);
             lock (_sync)
@@ -184,22 +183,18 @@ internal sealed partial class ShardCore
     /// logged, and acknowledged once durable. If the log write fails, memory is ahead of the log: the core needs a
     /// reload from the log (<see cref="NeedsReload"/>).
     /// </summary>
-    private async Task ApplyThenLogAsync(ShardState state, LogRecord record, Action<FaissIndex> apply)
+    private async Task ApplyThenLogAsync(ShardState state, byte[] frame, Action<FaissIndex> apply)
     {
         await _gate.WaitAsync().ConfigureAwait(false);
         try
         {
             EnsureCurrent(state);
             await DrainAppliedAsync().ConfigureAwait(false);
-            await RunOnFaissWorkerAsync(() =>
-            {
-                apply(state.Index);
-                return true;
-            }).ConfigureAwait(false);
+            await RunOnFaissWorkerAsync(() => apply(state.Index)).ConfigureAwait(false);
             Interlocked.Increment(ref _version);
             try
             {
-                await state.Log.AppendAsync(record.ToFrame()).ConfigureAwait(false);
+                await state.Log.AppendAsync(frame).ConfigureAwait(false);
             }
             catch (Exception e)
             {
@@ -240,11 +235,7 @@ internal sealed partial class ShardCore
 
         try
         {
-            await RunOnFaissWorkerAsync(() =>
-            {
-                apply();
-                return true;
-            }).ConfigureAwait(false);
+            await RunOnFaissWorkerAsync(apply).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -284,7 +275,6 @@ internal sealed partial class ShardCore
         {
             using var scratch = state.Location.CreateFaissIndex();
             scratch.Train(vectors.Values);
-            return true;
         }).ConfigureAwait(false);
 }
 

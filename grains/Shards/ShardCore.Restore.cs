@@ -125,11 +125,7 @@ internal sealed partial class ShardCore
     /// replay, so that a device engine takes the shard's vectors in one upload.
     /// </summary>
     private async Task UseSearchEngineAsync(FaissIndex index) =>
-        await RunOnFaissWorkerAsync(() =>
-        {
-            index.UseSearchEngine(options.SearchEngine);
-            return true;
-        }).ConfigureAwait(false);
+        await RunOnFaissWorkerAsync(() => index.UseSearchEngine(options.SearchEngine)).ConfigureAwait(false);
 
     private static void Replay(RestoredShard shard, LogRecord record)
     {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Microsoft.Extensions.Logging;
 using OrleansVectors.GrainInterfaces;
 using OrleansVectors.Grains.Durability;
@@ -90,8 +91,21 @@ internal sealed partial class ShardCore(string name, IDurableStore store, FaissW
             return NoNeighbors(state.Spec.Metric, queries.Count, k);
         }
 
-        var result = await RunOnFaissWorkerAsync(() => index.Search(queries.Values, k, parameters), cancellationToken).ConfigureAwait(false);
-        return NeighborResults.Create(result.Distances, result.Labels, result.QueryCount, result.K);
+        // faiss writes into pooled buffers; the reply copies them once. The worker's task ends only when the search has
+        // (a cancelled one never started), so the buffers go back to the pool after faiss is done with them.
+        var total = queries.Count * k;
+        var distances = ArrayPool<float>.Shared.Rent(total);
+        var labels = ArrayPool<long>.Shared.Rent(total);
+        try
+        {
+            await RunOnFaissWorkerAsync(() => index.Search(queries.Values, k, distances.AsSpan(0, total), labels.AsSpan(0, total), parameters), cancellationToken).ConfigureAwait(false);
+            return NeighborResults.Create(distances.AsSpan(0, total), labels.AsSpan(0, total), queries.Count, k);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(distances);
+            ArrayPool<long>.Shared.Return(labels);
+        }
     }
 
     /// <summary>Every stored vector within <paramref name="radius"/> of each query embedding.</summary>
@@ -163,6 +177,14 @@ internal sealed partial class ShardCore(string name, IDurableStore store, FaissW
     /// <see cref="InvalidOperationException"/> with faiss's message and the shard's name: exceptions cross the wire,
     /// and faiss's type is not one that serializes.
     /// </summary>
+    public Task RunOnFaissWorkerAsync(Action work, CancellationToken cancellationToken = default) =>
+        RunOnFaissWorkerAsync(() =>
+        {
+            work();
+            return true;
+        }, cancellationToken);
+
+    /// <inheritdoc cref="RunOnFaissWorkerAsync(Action, CancellationToken)"/>
     public async Task<T> RunOnFaissWorkerAsync<T>(Func<T> work, CancellationToken cancellationToken = default)
     {
         try
