@@ -3,7 +3,6 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
@@ -27,20 +26,11 @@ builder.Services.AddSingleton<IValidateOptions<SiloSettings>, SiloSettingsValida
 
 // Which providers the silo is built with (membership, storage, Kubernetes) is decided here, from the raw
 // configuration; every value they use is read from the validated IOptions<SiloSettings> when the host starts, so a
-// setting that breaks its rule stops the silo at start with the setting's name and the rule.
+// setting that breaks its rule stops the silo at start with the setting's name and the rule. A value that does not
+// parse here is reported there too (binding SiloSettings fails on it), so these reads only pick a provider.
 var section = builder.Configuration.GetSection(SiloSettings.SectionName);
-ClusteringKind clustering;
-bool kubernetes;
-try
-{
-    clustering = section.GetValue(nameof(SiloSettings.Clustering), ClusteringKind.Localhost);
-    kubernetes = section.GetValue<bool>(nameof(SiloSettings.KubernetesHosting));
-}
-catch (InvalidOperationException e)
-{
-    return BadSettings.Report(e);
-}
-
+var clustering = Enum.TryParse(section[nameof(SiloSettings.Clustering)], ignoreCase: true, out ClusteringKind kind) ? kind : ClusteringKind.Localhost;
+var kubernetes = bool.TryParse(section[nameof(SiloSettings.KubernetesHosting)], out var onKubernetes) && onKubernetes;
 var blobStorage = !string.IsNullOrWhiteSpace(section[nameof(SiloSettings.StorageConnectionString)]);
 
 // the HTTP endpoints start beside the silo, not after it: liveness answers while the silo joins its cluster

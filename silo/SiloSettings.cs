@@ -30,7 +30,7 @@ public sealed class SiloSettings : ClusterSettings
 
     /// <summary>Port clients connect to.</summary>
     [Range(1, 65535)]
-    public int GatewayPort { get; set; } = 30000;
+    public int GatewayPort { get; set; } = DefaultGatewayPort;
 
     /// <summary>Port of the HTTP endpoints: /healthz/live, /healthz/ready and /metrics (Prometheus).</summary>
     [Range(1, 65535)]

@@ -16,7 +16,7 @@ internal sealed class ConnectionOptions
     public EnvironmentOption<int[]> Gateways { get; } = new("--gateways", "A local cluster's gateway ports, separated by commas.", ParsePorts)
     {
         HelpName = "port,port",
-        DefaultValueFactory = _ => [30000],
+        DefaultValueFactory = _ => [ClusterSettings.DefaultGatewayPort],
     };
 
     public EnvironmentOption<string> Storage { get; } = new("--storage", "A production cluster: the connection string of the storage account holding its membership table (Azure Table clustering instead of the local gateways).", text => text)

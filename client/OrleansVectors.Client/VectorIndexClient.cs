@@ -74,7 +74,8 @@ public sealed partial class VectorIndexClient(IGrainFactory grains)
         var rows = VectorValidation.RowCount(values.Span, dimension, nameof(values));
         ArgumentOutOfRangeException.ThrowIfLessThan(batchRows, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxInFlight, 1);
-        long[]? callerIds = ids is null ? null : [.. ids];
+        // each batch takes its own slice, so a caller's array is read, never kept or changed
+        var callerIds = ids as long[] ?? ids?.ToArray();
         if (callerIds is not null)
         {
             VectorValidation.RequireCallerIds(callerIds, rows, nameof(ids));

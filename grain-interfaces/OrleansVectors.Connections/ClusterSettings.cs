@@ -19,6 +19,9 @@ public abstract class ClusterSettings : IValidatableObject
     /// <summary>The service id silos and clients use unless configured otherwise (grain state is keyed by it).</summary>
     public const string DefaultServiceId = "orleansvectors";
 
+    /// <summary>The gateway port of a silo, and of a local cluster's first silo for a client (default of both).</summary>
+    public const int DefaultGatewayPort = 30000;
+
     /// <summary>
     /// <see cref="ClusteringKind.Localhost"/> (the default: a development cluster on this machine) or
     /// <see cref="ClusteringKind.AzureTable"/> (production: membership in the account of <see cref="StorageConnectionString"/>).

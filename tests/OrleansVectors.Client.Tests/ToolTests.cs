@@ -6,7 +6,7 @@ public sealed class ToolTests
     [Fact]
     public async Task With_no_gateway_listening_the_tool_gives_up_in_seconds_with_one_line()
     {
-        var port = UnusedPort();
+        var port = LoopbackPorts.Free();
 
         var tool = Path.Combine(AppContext.BaseDirectory, "ovx.dll");
         var start = new ProcessStartInfo("dotnet", [tool, "--gateways", $"{port}", "--connect-timeout", "3", "stats", "anything"])
@@ -50,7 +50,7 @@ public sealed class ToolTests
     [Fact]
     public async Task The_connect_timeout_comes_from_OVX_CONNECT_TIMEOUT_as_the_help_says()
     {
-        var port = UnusedPort();
+        var port = LoopbackPorts.Free();
 
         var (code, output, _) = await RunToolWithEnvironmentAsync(new() { ["OVX_CONNECT_TIMEOUT"] = "2", ["OVX_GATEWAYS"] = $"{port}" }, "stats", "anything");
         Assert.Equal(1, code);
@@ -191,14 +191,5 @@ public sealed class ToolTests
     {
         var (code, output, errors) = await RunToolWithEnvironmentAsync([], arguments);
         return (code, (output + errors).ReplaceLineEndings(" "));
-    }
-
-    private static int UnusedPort()
-    {
-        using var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        probe.Start();
-        var port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
-        probe.Stop(); // nothing listens there now
-        return port;
     }
 }

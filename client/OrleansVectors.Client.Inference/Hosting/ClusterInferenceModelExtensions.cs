@@ -14,7 +14,7 @@ public static class ClusterInferenceModelExtensions
     /// </summary>
     public static IServiceCollection AddClusterInferenceModel(this IServiceCollection services, string index, IndexSpec spec, MatchFinder? matchFinder = null)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(index);
+        ResourceNames.RequireIndexName(index, nameof(index));
         ArgumentNullException.ThrowIfNull(spec);
         spec.Validate();
         services.AddOrleansVectorsClient();

@@ -23,7 +23,7 @@ public static class ClusterConnectionExtensions
         builder.Services.AddOptions<ClusterConnectionOptions>()
             .Configure(o => o.GatewayPorts = [])
             .BindConfiguration(configSectionPath)
-            .PostConfigure(o => o.GatewayPorts = o.GatewayPorts.Count == 0 ? [ClusterConnectionOptions.DefaultGatewayPort] : o.GatewayPorts)
+            .PostConfigure(o => o.GatewayPorts = o.GatewayPorts.Count == 0 ? [ClusterSettings.DefaultGatewayPort] : o.GatewayPorts)
             .ValidateOnStart();
 
         // the membership provider is chosen now, as the client is built; the values come from the validated options

@@ -15,10 +15,7 @@ public sealed class ClusterConnectionOptions : ClusterSettings
     /// <summary>The configuration section a client's connection is bound from by default.</summary>
     public const string SectionName = "OrleansVectors:Cluster";
 
-    /// <summary>The gateway port of a local cluster's first silo, the silo's own default.</summary>
-    public const int DefaultGatewayPort = 30000;
-
-    /// <summary>The gateways' loopback ports (<see cref="ClusteringKind.Localhost"/>; default <see cref="DefaultGatewayPort"/>).</summary>
+    /// <summary>The gateways' loopback ports (<see cref="ClusteringKind.Localhost"/>; default <see cref="ClusterSettings.DefaultGatewayPort"/>).</summary>
     public IList<int> GatewayPorts { get; set; } = [DefaultGatewayPort];
 
     /// <summary>The key the silos require (OrleansVectors:ApiKey), if they do.</summary>
