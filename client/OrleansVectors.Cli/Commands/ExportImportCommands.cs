@@ -40,14 +40,12 @@ internal static class ExportImportCommands
         return runner.IndexCommand("import", "Add a faiss file's vectors to an index, creating it when missing.", [path, shards, factory], async (parseResult, name, cluster, cancellationToken) =>
         {
             var file = parseResult.GetRequiredValue(path);
+            using var faiss = FaissIndex.Load(file); // once: the spec and the import read the same index
             IndexSpec? spec = null;
             if (parseResult.GetValue(factory) is not null || parseResult.GetValue(shards) is not null)
             {
-                using var faiss = FaissIndex.Load(file);
-                spec = new IndexSpec
+                spec = FaissFileImport.SpecOf(faiss) with
                 {
-                    Dimension = faiss.Dimension,
-                    Metric = faiss.Metric == FaissMetric.InnerProduct ? VectorMetric.InnerProduct : VectorMetric.L2,
                     Factory = parseResult.GetValue(factory) ?? "Flat",
                     ShardCount = parseResult.GetValue(shards) ?? 1,
                 };
@@ -61,7 +59,7 @@ internal static class ExportImportCommands
                 .StartAsync(async context =>
                 {
                     var task = context.AddTask($"import {Path.GetFileName(file)}", maxValue: 1);
-                    count = await client.ImportAsync(name, file, spec, progress: new Progress<long>(done =>
+                    count = await client.ImportAsync(name, faiss, spec, progress: new Progress<long>(done =>
                     {
                         task.MaxValue = Math.Max(task.MaxValue, done);
                         task.Value = done;
